@@ -1,0 +1,66 @@
+#!/bin/sh
+# deps.sh check|ensure|install [build|test] — the Debian packages ckptconv needs.
+#   check    list what is missing and fail
+#   ensure   like check, but install what is missing when run as root with apt-get
+#   install  apt-get update + install everything for the given set
+# "build" is what `make` needs; "test" adds what the tests need (the product
+# itself never needs Python: the tests use Debian's python3-torch to load
+# what we write).
+set -u
+mode=${1:-check}
+set_name=${2:-build}
+
+BUILD_PKGS="make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev"
+TEST_PKGS="python3 python3-torch python3-numpy"
+
+CC=${CC:-cc}
+has_header() { printf '#include <%s>\n' "$1" | "$CC" -E -x c - >/dev/null 2>&1; }
+
+missing=""
+want() { case " $missing " in *" $1 "*) ;; *) missing="$missing $1" ;; esac; }
+
+command -v "$CC" >/dev/null 2>&1 || want gcc
+command -v pkg-config >/dev/null 2>&1 || want pkg-config
+command -v protoc-c >/dev/null 2>&1 || want protobuf-c-compiler
+if command -v "$CC" >/dev/null 2>&1; then
+	has_header protobuf-c/protobuf-c.h || want libprotobuf-c-dev
+	has_header jansson.h || want libjansson-dev
+	has_header openssl/evp.h || want libssl-dev
+	has_header snappy-c.h || want libsnappy-dev
+fi
+if [ "$set_name" = test ]; then
+	if [ -x /usr/bin/python3 ]; then
+		/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || want python3-torch
+		/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || want python3-numpy
+	else
+		want python3; want python3-torch; want python3-numpy
+	fi
+fi
+
+pkgs=$BUILD_PKGS
+[ "$set_name" = test ] && pkgs="$pkgs $TEST_PKGS"
+
+apt_install() {
+	echo "deps: installing with apt-get: $*" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2
+}
+
+case $mode in
+install)
+	apt_install $pkgs
+	;;
+check | ensure)
+	[ -z "$missing" ] && exit 0
+	if [ "$mode" = ensure ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		apt_install $missing && exit 0
+	fi
+	echo "missing Debian packages:$missing" >&2
+	echo "install them with: sudo apt-get install$missing   (or: sudo make deps)" >&2
+	exit 1
+	;;
+*)
+	echo "usage: deps.sh check|ensure|install [build|test]" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,322 @@
+/* util.c — see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char errbuf[1024];
+
+int ck_fail(const char *fmt, ...)
+{
+	char tmp[sizeof errbuf];
+	va_list ap;
+	va_start(ap, fmt);
+	/* fmt may refer to errbuf itself (to prefix an earlier message). */
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	memcpy(errbuf, tmp, sizeof errbuf);
+	return -1;
+}
+
+const char *ck_errmsg(void)
+{
+	return errbuf[0] ? errbuf : "unknown error";
+}
+
+void *ck_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		ck_fail("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+void *ck_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		ck_fail("out of memory allocating %zu x %zu bytes", n, size);
+	return p;
+}
+
+void *ck_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		ck_fail("out of memory allocating %zu bytes", n);
+	return q;
+}
+
+char *ck_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = ck_malloc(n);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+int ck_read_full(int fd, void *buf, size_t n, const char *label)
+{
+	char *p = buf;
+	while (n) {
+		ssize_t r = read(fd, p, n > (1u << 30) ? (1u << 30) : n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return ck_fail("%s: read error: %s", label, strerror(errno));
+		}
+		if (r == 0)
+			return ck_fail("%s: unexpected end of file", label);
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int ck_write_full(int fd, const void *buf, size_t n, const char *label)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return ck_fail("%s: write error: %s", label, strerror(errno));
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int ck_read_file(const char *path, size_t max_bytes, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ck_fail("%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ck_fail("%s: not a regular file", path);
+	}
+	if ((uint64_t)st.st_size > max_bytes) {
+		close(fd);
+		return ck_fail("%s: file too large (%lld bytes, limit %zu)", path,
+			       (long long)st.st_size, max_bytes);
+	}
+	size_t n = (size_t)st.st_size;
+	char *buf = ck_malloc(n + 1);
+	if (!buf || ck_read_full(fd, buf, n, path) < 0) {
+		free(buf);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	buf[n] = 0;
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+/* ---- atomic output files ------------------------------------------------ */
+
+/* Temporary paths not yet committed, for the signal and exit handlers. The
+ * handler only calls unlink(), which is async-signal-safe. */
+#define MAX_PENDING 64
+static char pending[MAX_PENDING][PATH_MAX];
+static volatile sig_atomic_t pending_used[MAX_PENDING];
+static int handlers_installed;
+
+struct ck_out {
+	int fd;
+	int slot; /* index in pending[], -1 for stdout */
+	char *path;
+};
+
+static void unlink_pending(void)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pending_used[i])
+			unlink(pending[i]);
+}
+
+static void on_signal(int sig)
+{
+	unlink_pending();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_handlers(void)
+{
+	if (handlers_installed)
+		return;
+	handlers_installed = 1;
+	atexit(unlink_pending);
+	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+ck_out *ck_out_open(const char *path)
+{
+	ck_out *o = ck_calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	o->slot = -1;
+	if (!path || strcmp(path, "-") == 0) {
+		o->fd = STDOUT_FILENO;
+		o->path = ck_strdup("-");
+		if (!o->path) {
+			free(o);
+			return NULL;
+		}
+		return o;
+	}
+	install_handlers();
+	int slot = -1;
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (!pending_used[i]) {
+			slot = i;
+			break;
+		}
+	if (slot < 0) {
+		free(o);
+		ck_fail("%s: too many output files open at once", path);
+		return NULL;
+	}
+	if (snprintf(pending[slot], PATH_MAX, "%s.tmp.XXXXXX", path) >= PATH_MAX) {
+		free(o);
+		ck_fail("%s: path too long", path);
+		return NULL;
+	}
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	int fd = mkostemp(pending[slot], O_CLOEXEC);
+	if (fd >= 0)
+		pending_used[slot] = 1;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (fd < 0) {
+		ck_fail("%s: cannot create output: %s", path, strerror(errno));
+		free(o);
+		return NULL;
+	}
+	/* mkstemp makes 0600; outputs are ordinary files (0666 & ~umask). */
+	mode_t um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
+	o->fd = fd;
+	o->slot = slot;
+	o->path = ck_strdup(path);
+	if (!o->path) {
+		ck_out_abort(o);
+		return NULL;
+	}
+	return o;
+}
+
+int ck_out_fd(const ck_out *o) { return o->fd; }
+const char *ck_out_path(const ck_out *o) { return o->path; }
+
+static void release(ck_out *o)
+{
+	free(o->path);
+	free(o);
+}
+
+int ck_out_commit(ck_out *o)
+{
+	int rc = 0;
+	if (o->slot < 0) {
+		release(o);
+		return 0;
+	}
+	if (close(o->fd) < 0)
+		rc = ck_fail("%s: write error: %s", o->path, strerror(errno));
+	else if (rename(pending[o->slot], o->path) < 0)
+		rc = ck_fail("%s: cannot rename into place: %s", o->path, strerror(errno));
+	if (rc < 0)
+		unlink(pending[o->slot]);
+	pending_used[o->slot] = 0;
+	release(o);
+	return rc;
+}
+
+void ck_out_abort(ck_out *o)
+{
+	if (o->slot >= 0) {
+		close(o->fd);
+		unlink(pending[o->slot]);
+		pending_used[o->slot] = 0;
+	}
+	release(o);
+}
+
+/* ---- hashing ------------------------------------------------------------ */
+
+int ck_sha256_file(const char *path, char hex[65])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ck_fail("%s: %s", path, strerror(errno));
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		close(fd);
+		return ck_fail("%s: cannot initialise SHA-256", path);
+	}
+	enum { BUF = 1 << 20 };
+	unsigned char *buf = ck_malloc(BUF);
+	int rc = buf ? 0 : -1;
+	while (rc == 0) {
+		ssize_t r = read(fd, buf, BUF);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = ck_fail("%s: read error: %s", path, strerror(errno));
+		else if (r == 0)
+			break;
+		else
+			EVP_DigestUpdate(ctx, buf, (size_t)r);
+	}
+	unsigned char md[32];
+	if (rc == 0) {
+		EVP_DigestFinal_ex(ctx, md, NULL);
+		for (int i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	}
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return rc;
+}
+
+int ck_parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s)
+		return -1;
+	uint64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		if (ck_mul_u64(v, 10, &v) < 0 || ck_add_u64(v, (uint64_t)(*p - '0'), &v) < 0)
+			return -1;
+	}
+	*out = v;
+	return 0;
+}

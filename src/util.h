@@ -1,0 +1,62 @@
+/* util.h — errors, checked arithmetic, whole-file and atomic-output helpers
+ * shared by every module. Library functions never exit: they return -1 (or
+ * NULL) and leave a one-line message in ck_errmsg(). */
+#ifndef CK_UTIL_H
+#define CK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CK_VERSION "0.1.0"
+
+/* Record the error message for the current failure (printf-style). Always
+ * returns -1 so callers can `return ck_fail(...)`. */
+int ck_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last recorded message. */
+const char *ck_errmsg(void);
+
+/* Overflow-checked size arithmetic: return 0 on success, -1 on overflow. */
+static inline int ck_mul_u64(uint64_t a, uint64_t b, uint64_t *r)
+{
+	return __builtin_mul_overflow(a, b, r) ? -1 : 0;
+}
+static inline int ck_add_u64(uint64_t a, uint64_t b, uint64_t *r)
+{
+	return __builtin_add_overflow(a, b, r) ? -1 : 0;
+}
+
+/* Allocation that reports failure through ck_fail (never aborts). */
+void *ck_malloc(size_t n);
+void *ck_calloc(size_t n, size_t size);
+void *ck_realloc(void *p, size_t n);
+char *ck_strdup(const char *s);
+
+/* Read a whole (small) file into memory, refusing files over max_bytes.
+ * The buffer gets a trailing NUL that is not counted in *len. */
+int ck_read_file(const char *path, size_t max_bytes, char **data, size_t *len);
+
+/* Read exactly n bytes (loops over short reads); -1 on error or early EOF. */
+int ck_read_full(int fd, void *buf, size_t n, const char *label);
+/* Write exactly n bytes; -1 on error (EPIPE included). */
+int ck_write_full(int fd, const void *buf, size_t n, const char *label);
+
+/* An output file that appears at its path only when committed: data goes to
+ * PATH.tmp.XXXXXX in the same directory and is renamed on commit. The
+ * temporary file is removed on abort, on exit without commit, and on
+ * SIGINT/SIGTERM/SIGHUP/SIGPIPE. A NULL or "-" path means stdout (nothing to
+ * rename). */
+typedef struct ck_out ck_out;
+ck_out *ck_out_open(const char *path);
+int ck_out_fd(const ck_out *o);
+const char *ck_out_path(const ck_out *o); /* final path, or "-" for stdout */
+int ck_out_commit(ck_out *o);             /* frees o */
+void ck_out_abort(ck_out *o);             /* frees o */
+
+/* SHA-256 of a file as 64 lowercase hex characters + NUL. */
+int ck_sha256_file(const char *path, char hex[65]);
+
+/* Parse a decimal unsigned integer that must fill the whole string. */
+int ck_parse_u64(const char *s, uint64_t *out);
+
+#endif

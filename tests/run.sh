@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# run.sh BIN TESTBIN [PATTERN] — run every tests/t_*.sh against the tools in
+# BIN (and the test programs in TESTBIN); prints "N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+mkdir -p "${1:?usage: run.sh BIN TESTBIN [PATTERN]}"
+export CK_BIN=$(cd "$1" && pwd)
+export CK_TESTBIN=$(cd "${2:?usage: run.sh BIN TESTBIN [PATTERN]}" && pwd)
+pattern=${3:-}
+export CK_ROOT=$root
+export CK_FIXTURES=${CK_FIXTURES:-$root/../shared/fixtures}
+export CK_PYTHON=${CK_PYTHON:-/usr/bin/python3}
+# Sanitizer runs: any report is fatal, leaks included.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
+
+if [ ! -d "$CK_FIXTURES/real" ] || [ ! -d "$CK_FIXTURES/golden" ]; then
+	echo "tests: fixtures not found at $CK_FIXTURES (set CK_FIXTURES)" >&2
+	exit 1
+fi
+
+passed=0 failed=0
+for t in "$here"/t_*.sh; do
+	name=$(basename "$t" .sh)
+	[ -n "$pattern" ] && case $name in *$pattern*) ;; *) continue ;; esac
+	export CK_TMP="$root/tests/tmp/$(basename "$CK_BIN")/$name"
+	rm -rf "$CK_TMP" && mkdir -p "$CK_TMP"
+	log="$CK_TMP.log"
+	bash "$t" >"$log" 2>&1
+	rc=$?
+	p=$(grep -c '^ok - ' "$log")
+	f=$(grep -c '^FAIL - ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL - $name: script exited $rc" >>"$log"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		echo "== $name ($(basename "$CK_BIN")): $p passed, $f failed"
+		grep -v '^ok - ' "$log" | tail -40 | sed 's/^/   /'
+	else
+		echo "== $name ($(basename "$CK_BIN")): $p passed"
+	fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
