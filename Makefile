@@ -101,3 +101,12 @@ EXAMPLE_DIR := out/example
 example: all
 	@sh mk/deps.sh ensure build
 	tests/example.sh $(BIN) $(BUILD)/tests $(EXAMPLE_DIR)
+
+# ---- conversions: make MODEL=<type> CKPT=<path> [CONFIG= VOCAB= OUT= FORMAT= DTYPE= SHARD= TASK=]
+ifdef MODEL
+OUT ?= out/$(MODEL)
+CKPTCONV_TOOLS := $(TOOLS)
+include mk/convert.mk
+$(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) FORMAT=$(FORMAT) DTYPE=$(DTYPE) SHARD=$(SHARD) TASK=$(TASK)))
+.DEFAULT_GOAL := $(OUT)
+endif
