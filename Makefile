@@ -106,6 +106,7 @@ example: all
 ifdef MODEL
 OUT ?= out/$(MODEL)
 CKPTCONV_TOOLS := $(TOOLS)
+CKPTCONV_BIN := $(abspath $(BIN))
 include mk/convert.mk
 $(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) FORMAT=$(FORMAT) DTYPE=$(DTYPE) SHARD=$(SHARD) TASK=$(TASK)))
 .DEFAULT_GOAL := $(OUT)

@@ -46,7 +46,8 @@ CKPTCONV_TYPES :=
 #   <type>_CONFIG  conventional config file names next to a checkpoint, in
 #                  order of preference
 #   <type>_CONFIG_OPTIONAL  yes when the model has usable defaults without one
-#   <type>_VOCAB   vocabulary files as SOURCE=NAME_IN_OUTPUT_FOLDER
+#   <type>_VOCAB   vocabulary files as SOURCE=NAME_IN_OUTPUT_FOLDER (several
+#                  sources for one name: the first that exists is used)
 #   <type>_CFG_FLAGS  extra cfg-translate flags
 define ckptconv-model
 CKPTCONV_TYPES += $(1)
@@ -59,6 +60,11 @@ include $(sort $(wildcard $(CKPTCONV_MODELS)/*/*.mk))
 ckptconv-opt = $(patsubst $(1)=%,%,$(filter $(1)=%,$(2)))
 ckptconv-ckpt-dir = $(patsubst %/,%,$(if $(wildcard $(1)/.),$(1),$(dir $(1))))
 ckptconv-first = $(firstword $(wildcard $(addprefix $(1)/,$(2))))
+# The SOURCE=NAME pairs whose SOURCE exists in directory $(1); when several
+# sources give the same NAME, the first one listed that exists wins.
+ckptconv-pair-src = $(firstword $(subst =, ,$(1)))
+ckptconv-pair-dst = $(lastword $(subst =, ,$(1)))
+ckptconv-vocab-pairs = $(foreach d,$(sort $(foreach p,$(2),$(call ckptconv-pair-dst,$(p)))),$(firstword $(foreach p,$(2),$(if $(filter $(d),$(call ckptconv-pair-dst,$(p))),$(if $(wildcard $(1)/$(call ckptconv-pair-src,$(p))),$(p))))))
 # Write a key file only when its content changes, so that Make sees it as new
 # exactly when an input really changed.
 ckptconv-update = if cmp -s $(1).new $(1); then rm -f $(1).new; else mv -f $(1).new $(1); fi
@@ -78,9 +84,9 @@ $(1)_DTYPE := $$(call ckptconv-opt,DTYPE,$(4))
 $(1)_SHARD := $$(call ckptconv-opt,SHARD,$(4))
 $(1)_TASK := $$(call ckptconv-opt,TASK,$(4))
 $(1)_RULES := $$($(2)_DIR)/$$($(2)_RULES)
-$(1)_VOCAB_PAIRS := $$(foreach p,$$($(2)_VOCAB),$$(if $$(wildcard $$($(1)_VOCABDIR)/$$(firstword $$(subst =, ,$$(p)))),$$(p)))
-$(1)_VOCAB_OUT := $$(foreach p,$$($(1)_VOCAB_PAIRS),$(1)/$$(lastword $$(subst =, ,$$(p))))
-$(1)_VOCAB_IN := $$(foreach p,$$($(1)_VOCAB_PAIRS),$$($(1)_VOCABDIR)/$$(firstword $$(subst =, ,$$(p))))
+$(1)_VOCAB_PAIRS := $$(call ckptconv-vocab-pairs,$$($(1)_VOCABDIR),$$($(2)_VOCAB))
+$(1)_VOCAB_OUT := $$(foreach p,$$($(1)_VOCAB_PAIRS),$(1)/$$(call ckptconv-pair-dst,$$(p)))
+$(1)_VOCAB_IN := $$(foreach p,$$($(1)_VOCAB_PAIRS),$$($(1)_VOCABDIR)/$$(call ckptconv-pair-src,$$(p)))
 $(1)_DIGEST := $(CKPTCONV_BIN)/ckpt-digest --cache $(1)/.ckptconv/digest.cache
 
 .PHONY: $(1)
@@ -125,11 +131,11 @@ $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
 	@mv -f $$@.new $$@
 
 $(1)/config.json: $(1)/.ckptconv/config.key $(1)/.ckptconv/tensors.list
-	$(CKPTCONV_BIN)/cfg-translate $$($(1)_DIR) $$(or $$($(1)_CONFIG),-) \
+	$(CKPTCONV_BIN)/cfg-translate $$($(2)_DIR) $$(or $$($(1)_CONFIG),-) \
 	  --tensors $(1)/.ckptconv/tensors.list $$(if $$($(1)_TASK),--task $$($(1)_TASK)) \
 	  $$($(2)_CFG_FLAGS) -o $$@
 
-$$(foreach p,$$($(1)_VOCAB_PAIRS),$$(eval $$(call ckptconv-vocab,$(1),$$($(1)_VOCABDIR)/$$(firstword $$(subst =, ,$$(p))),$$(lastword $$(subst =, ,$$(p))))))
+$$(foreach p,$$($(1)_VOCAB_PAIRS),$$(eval $$(call ckptconv-vocab,$(1),$$($(1)_VOCABDIR)/$$(call ckptconv-pair-src,$$(p)),$$(call ckptconv-pair-dst,$$(p)))))
 
 $(1)/ckptconv-manifest.json: $(1)/.ckptconv/weights.done $(1)/config.json $$($(1)_VOCAB_OUT)
 	@cat $(1)/.ckptconv/weights.key.files > $(1)/.ckptconv/inputs
