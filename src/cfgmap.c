@@ -1038,6 +1038,10 @@ static int read_json(const cfgmap *m, vals *vs, const char *path, const char *te
 	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
 	if (!o)
 		return ck_fail("%s: line %d column %d: %s", path, e.line, e.column, e.text);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return ck_fail("%s: not a JSON object", path);
+	}
 	const char *key;
 	json_t *v;
 	json_object_foreach(o, key, v)
@@ -1175,14 +1179,18 @@ static int apply_task(const cfgmap *m, vals *vs, const char *name, const char **
 			       m->tasks.n ? " (known: " : "", known, m->tasks.n ? ")" : "");
 	}
 	*cls = t->cls;
-	char *origin = fmt("--task %s", lower);
-	if (!origin)
-		return -1;
-	int rc = give(m, vs, "finetuning_task", json_string(lower), S_GIVEN, origin);
-	for (size_t i = 0; i < t->keys.n && rc == 0; i++)
-		rc = give(m, vs, t->keys.v[i], json_incref(t->vals.v[i]), S_GIVEN, origin);
-	free(origin);
-	return rc;
+	for (size_t i = 0; i <= t->keys.n; i++) {
+		const char *key = i < t->keys.n ? t->keys.v[i] : "finetuning_task";
+		json_t *v = i < t->keys.n ? json_incref(t->vals.v[i]) : json_string(lower);
+		char *origin = fmt("--task %s: %s", lower, key);
+		int rc = origin ? give(m, vs, key, v, S_GIVEN, origin) : -1;
+		if (!origin)
+			json_decref(v);
+		free(origin);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int tensor_matches(const tensor_list *tl, const char *pattern)
@@ -1412,7 +1420,7 @@ static int labels(vals *vs)
 		long long id = strtoll(key, &end, 10);
 		if (!*key || *end || !json_is_string(v)) {
 			json_decref(inv);
-			return ck_fail("%s: id2label maps integers to label names", id2->origin);
+			return ck_fail("%s: want integer keys and label names", id2->origin);
 		}
 		json_object_set_new(inv, json_string_value(v), json_integer(id));
 	}

@@ -2,13 +2,15 @@
 #include "tensorlist.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util.h"
 
-static int read_stdin(char **data, size_t *len)
+/* Read a whole list from fd, which may be a pipe. */
+static int read_all(int fd, const char *label, char **data, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0;
 	char *buf = ck_malloc(cap + 1);
@@ -18,7 +20,8 @@ static int read_stdin(char **data, size_t *len)
 		if (n == cap) {
 			if (cap >= TL_MAX_BYTES) {
 				free(buf);
-				return ck_fail("-: tensor list too large (limit %u bytes)", TL_MAX_BYTES);
+				return ck_fail("%s: tensor list too large (limit %u bytes)", label,
+					       TL_MAX_BYTES);
 			}
 			cap *= 2;
 			char *q = ck_realloc(buf, cap + 1);
@@ -28,12 +31,13 @@ static int read_stdin(char **data, size_t *len)
 			}
 			buf = q;
 		}
-		ssize_t r = read(STDIN_FILENO, buf + n, cap - n);
+		ssize_t r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
+			int e = errno;
 			free(buf);
-			return ck_fail("-: read error: %s", strerror(errno));
+			return ck_fail("%s: read error: %s", label, strerror(e));
 		}
 		if (r == 0)
 			break;
@@ -47,10 +51,15 @@ static int read_stdin(char **data, size_t *len)
 
 int tensor_list_read(const char *path, tensor_list *out)
 {
-	char *text;
-	size_t len;
-	int rc = strcmp(path, "-") == 0 ? read_stdin(&text, &len)
-					 : ck_read_file(path, TL_MAX_BYTES, &text, &len);
+	int stdin_ = strcmp(path, "-") == 0;
+	int fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ck_fail("%s: %s", path, strerror(errno));
+	char *text = NULL;
+	size_t len = 0;
+	int rc = read_all(fd, path, &text, &len);
+	if (!stdin_)
+		close(fd);
 	if (rc < 0)
 		return -1;
 	rc = tensor_list_parse(path, text, len, out);

@@ -25,7 +25,7 @@ typedef struct {
 /* Largest list file accepted (T5-11B lists a few thousand tensors). */
 #define TL_MAX_BYTES (64u << 20)
 
-/* Read a list file ("-" reads standard input). Every line must be well
+/* Read a list file or pipe ("-" reads standard input). Every line must be well
  * formed and every name unique; an error names the file and line. */
 int tensor_list_read(const char *path, tensor_list *out);
 /* Parse list text (len bytes); label names the input in messages. */
