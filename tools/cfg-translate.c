@@ -183,11 +183,13 @@ int main(int argc, char **argv)
 		return cli_usage_error("--torch-dtype %s: want float32, float16, bfloat16 or float64",
 				       dtype);
 	}
-	char dir[PATH_MAX];
-	if (find_model(pos[0], models, dir, sizeof dir) < 0) {
+	char found[PATH_MAX], dir[PATH_MAX];
+	if (find_model(pos[0], models, found, sizeof found) < 0) {
 		free(sets);
 		return cli_usage_error("%s: no such model folder with a %s", pos[0], CFGMAP_FILE);
 	}
+	if (!realpath(found, dir)) /* shorter messages: models/bert, not bin/../models/bert */
+		snprintf(dir, sizeof dir, "%s", found);
 
 	int rc = CLI_BAD_INPUT;
 	tensor_list tl = {0};
