@@ -48,7 +48,7 @@ CKPTCONV_TYPES :=
 #   <type>_CONFIG_OPTIONAL  yes when the model has usable defaults without one
 #   <type>_VOCAB   vocabulary files as SOURCE=NAME_IN_OUTPUT_FOLDER (several
 #                  sources for one name: the first that exists is used)
-#   <type>_CFG_FLAGS  extra cfg-translate flags
+#   <type>_GENERATION_CONFIG  yes when Hugging Face writes a generation_config.json
 define ckptconv-model
 CKPTCONV_TYPES += $(1)
 $(1)_DIR := $(CKPTCONV_MODELS)/$(1)
@@ -131,9 +131,9 @@ $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
 	@mv -f $$@.new $$@
 
 $(1)/config.json: $(1)/.ckptconv/config.key $(1)/.ckptconv/tensors.list
-	$(CKPTCONV_BIN)/cfg-translate $$($(2)_DIR) $$(or $$($(1)_CONFIG),-) \
+	$(CKPTCONV_BIN)/cfg-translate $$($(2)_DIR) $$($(1)_CONFIG) \
 	  --tensors $(1)/.ckptconv/tensors.list $$(if $$($(1)_TASK),--task $$($(1)_TASK)) \
-	  $$($(2)_CFG_FLAGS) -o $$@
+	  $$(if $$($(2)_GENERATION_CONFIG),--generation-config $(1)/generation_config.json) -o $$@
 
 $$(foreach p,$$($(1)_VOCAB_PAIRS),$$(eval $$(call ckptconv-vocab,$(1),$$($(1)_VOCABDIR)/$$(call ckptconv-pair-src,$$(p)),$$(call ckptconv-pair-dst,$$(p)))))
 

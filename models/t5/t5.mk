@@ -2,4 +2,5 @@
 t5_RULES := tensors.rules
 t5_CONFIG := config.json operative_config.gin
 t5_VOCAB := sentencepiece.model=spiece.model spiece.model=spiece.model
+t5_GENERATION_CONFIG := yes
 $(eval $(call ckptconv-model,t5))
