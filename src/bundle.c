@@ -515,8 +515,8 @@ ck_bundle *ck_bundle_open(const char *prefix)
 			e->nbytes = e->size;
 		else if (e->dtype == CK_STRING)
 			e->nbytes = e->nslices ? 0 : e->size;
-		else
-			ck_shape_nbytes(e->dtype, e->ndim, e->shape, &e->nbytes); /* checked above */
+		else if (ck_shape_nbytes(e->dtype, e->ndim, e->shape, &e->nbytes) < 0)
+			r = ck_fail("%s: tensor %s: shape size overflows", b->index_path, e->name);
 	}
 	if (r < 0) {
 		ck_bundle_close(b);
