@@ -202,8 +202,9 @@ static int check_word(const parser *ps, const char *w, size_t n)
 static wordset *parse_words(const parser *ps, const char *s, size_t len)
 {
 	wordset *w = ck_calloc(1, sizeof *w);
-	if (!w || !(w->from = ck_calloc(MAX_WORDS, sizeof *w->from)) ||
-	    !(w->to = ck_calloc(MAX_WORDS, sizeof *w->to))) {
+	/* one spare slot: a failure may leave a half-built word at index n */
+	if (!w || !(w->from = ck_calloc(MAX_WORDS + 1, sizeof *w->from)) ||
+	    !(w->to = ck_calloc(MAX_WORDS + 1, sizeof *w->to))) {
 		wordset_free(w);
 		return NULL;
 	}
@@ -249,6 +250,8 @@ static wordset *parse_words(const parser *ps, const char *s, size_t len)
 	}
 	return w;
 fail:
+	free(w->from[w->n]);
+	free(w->to[w->n]);
 	wordset_free(w);
 	return NULL;
 }
@@ -1184,8 +1187,12 @@ static int op_shape(const rule *r, const op *o, tinfo *t, uint64_t *pieces, int 
 		return 0;
 	bad_reshape:
 		shape_text(t, sh, sizeof sh);
-		snprintf(why, whylen, "cannot reshape %s (%llu elements) as requested", sh,
-			 (unsigned long long)numel);
+		tinfo want = {o->ndim, {0}, t->dtype};
+		memcpy(want.shape, o->dims, sizeof want.shape);
+		char wsh[300];
+		shape_text(&want, wsh, sizeof wsh);
+		snprintf(why, whylen, "cannot reshape %.150s (%llu elements) to %.150s", sh,
+			 (unsigned long long)numel, wsh);
 		return -1;
 	}
 	case OP_CAST:
