@@ -1702,29 +1702,59 @@ fail:
 
 /* ---- applying ----------------------------------------------------------- */
 
-/* Run ops[from..to) of r on the buffer *buf (owned if *owned), updating t. */
-static int run_ops(const rule *r, int from, int to, tinfo *t, const void **buf, void **owned)
+/* Four buffers: two for the operations before a split (ping-pong), two for
+ * those after it, which must not overwrite the tensor being split. */
+struct rules_work {
+	void *buf[4];
+	size_t cap[4];
+};
+
+rules_work *rules_work_new(void) { return ck_calloc(1, sizeof(rules_work)); }
+
+void rules_work_free(rules_work *W)
+{
+	if (!W)
+		return;
+	for (int i = 0; i < 4; i++)
+		free(W->buf[i]);
+	free(W);
+}
+
+/* Buffer `first` or `first + 1`, whichever is not cur, with room for n bytes. */
+static void *grab(rules_work *W, int first, const void *cur, size_t n)
+{
+	int k = W->buf[first] == cur ? first + 1 : first;
+	if (W->cap[k] < n) {
+		free(W->buf[k]);
+		W->buf[k] = NULL;
+		W->cap[k] = 0;
+		if (!(W->buf[k] = ck_malloc(n)))
+			return NULL;
+		W->cap[k] = n;
+	}
+	return W->buf[k];
+}
+
+/* Run ops[from..to) of r on *buf, updating t; new data goes to the work
+ * buffers first, first+1. */
+static int run_ops(const rule *r, int from, int to, tinfo *t, const void **buf, rules_work *W,
+		   int first)
 {
 	for (int k = from; k < to; k++) {
 		const op *o = &r->ops[k];
 		uint64_t numel;
 		ck_shape_numel(t->ndim, t->shape, &numel);
-		void *nb = NULL;
 		if (o->kind == OP_TRANSPOSE && count_non1(t) >= 2) {
-			size_t bytes = (size_t)numel * ck_dtype_size(t->dtype);
-			if (!(nb = ck_malloc(bytes)) ||
-			    tops_reverse_axes(nb, *buf, t->ndim, t->shape, ck_dtype_size(t->dtype)) < 0) {
-				free(nb);
+			size_t es = ck_dtype_size(t->dtype);
+			void *nb = grab(W, first, *buf, (size_t)numel * es);
+			if (!nb || tops_reverse_axes(nb, *buf, t->ndim, t->shape, es) < 0)
 				return -1;
-			}
+			*buf = nb;
 		} else if (o->kind == OP_CAST && o->dtype != t->dtype) {
-			if (!(nb = ck_malloc((size_t)numel * ck_dtype_size(o->dtype))))
+			void *nb = grab(W, first, *buf, (size_t)numel * ck_dtype_size(o->dtype));
+			if (!nb)
 				return -1;
 			tops_cast(nb, o->dtype, *buf, t->dtype, (size_t)numel);
-		}
-		if (nb) {
-			free(*owned);
-			*owned = nb;
 			*buf = nb;
 		}
 		uint64_t pieces;
@@ -1735,8 +1765,8 @@ static int run_ops(const rule *r, int from, int to, tinfo *t, const void **buf, 
 	return 0;
 }
 
-int rules_plan_apply(const rules_plan *P, size_t input, const void *data, size_t nbytes,
-		     rules_emit_fn emit, void *ctx)
+int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const void *data,
+		     size_t nbytes, rules_emit_fn emit, void *ctx)
 {
 	const rules_fate *f = &P->fate[input];
 	const rule *r = P->rule_of[input];
@@ -1745,52 +1775,48 @@ int rules_plan_apply(const rules_plan *P, size_t input, const void *data, size_t
 	const rules_tensor *x = &P->in[input];
 	tinfo t = {x->ndim, {0}, x->dtype};
 	memcpy(t.shape, x->shape, sizeof t.shape);
+	uint64_t need;
+	if (ck_shape_nbytes(t.dtype, t.ndim, t.shape, &need) < 0 || need != nbytes)
+		return ck_fail("%s: tensor %s: %zu bytes of data for shape and dtype that need %llu",
+			       P->label, x->name, nbytes, (unsigned long long)need);
 	int split = r->nops;
 	for (int k = 0; k < r->nops; k++)
 		if (r->ops[k].kind == OP_SPLIT)
 			split = k;
 	const void *buf = data;
-	void *owned = NULL;
-	(void)nbytes;
-	int rc = run_ops(r, 0, split, &t, &buf, &owned);
-	if (rc == 0 && split == r->nops) {
+	if (run_ops(r, 0, split, &t, &buf, W, 0) < 0)
+		return -1;
+	if (split == r->nops) {
 		uint64_t out;
 		ck_shape_nbytes(t.dtype, t.ndim, t.shape, &out);
-		rc = emit(ctx, f->first, buf, (size_t)out);
-	} else if (rc == 0) {
-		const op *o = &r->ops[split];
-		size_t es = ck_dtype_size(t.dtype);
-		uint64_t outer = 1, inner = es, axis = (uint64_t)t.shape[o->axis];
-		for (int i = 0; i < o->axis; i++)
-			outer *= (uint64_t)t.shape[i];
-		for (int i = o->axis + 1; i < t.ndim; i++)
-			inner *= (uint64_t)t.shape[i];
-		uint64_t width = r->split_set ? axis / (uint64_t)r->split_set->n : 1;
-		tinfo pt = t;
-		uint64_t pieces;
-		int reorders;
-		char why[8];
-		op_shape(r, o, &pt, &pieces, &reorders, why, sizeof why);
-		size_t pbytes = (size_t)(outer * width * inner);
-		for (uint64_t p = 0; p < pieces && rc == 0; p++) {
-			void *piece = ck_malloc(pbytes);
-			if (!piece) {
-				rc = -1;
-				break;
-			}
-			tops_slice(piece, buf, outer, axis, inner, p * width, width);
-			tinfo qt = pt;
-			const void *qb = piece;
-			void *qown = piece;
-			rc = run_ops(r, split + 1, r->nops, &qt, &qb, &qown);
-			if (rc == 0) {
-				uint64_t out;
-				ck_shape_nbytes(qt.dtype, qt.ndim, qt.shape, &out);
-				rc = emit(ctx, f->first + (size_t)p, qb, (size_t)out);
-			}
-			free(qown);
-		}
+		return emit(ctx, f->first, buf, (size_t)out);
 	}
-	free(owned);
-	return rc;
+	const op *o = &r->ops[split];
+	size_t es = ck_dtype_size(t.dtype);
+	uint64_t outer = 1, inner = es, axis = (uint64_t)t.shape[o->axis];
+	for (int i = 0; i < o->axis; i++)
+		outer *= (uint64_t)t.shape[i];
+	for (int i = o->axis + 1; i < t.ndim; i++)
+		inner *= (uint64_t)t.shape[i];
+	uint64_t width = r->split_set ? axis / (uint64_t)r->split_set->n : 1;
+	tinfo pt = t;
+	uint64_t pieces;
+	int reorders;
+	char why[8];
+	op_shape(r, o, &pt, &pieces, &reorders, why, sizeof why);
+	for (uint64_t p = 0; p < pieces; p++) {
+		void *piece = grab(W, 2, NULL, (size_t)(outer * width * inner));
+		if (!piece)
+			return -1;
+		tops_slice(piece, buf, outer, axis, inner, p * width, width);
+		tinfo qt = pt;
+		const void *qb = piece;
+		if (run_ops(r, split + 1, r->nops, &qt, &qb, W, 2) < 0)
+			return -1;
+		uint64_t out;
+		ck_shape_nbytes(qt.dtype, qt.ndim, qt.shape, &out);
+		if (emit(ctx, f->first + (size_t)p, qb, (size_t)out) < 0)
+			return -1;
+	}
+	return 0;
 }

@@ -72,12 +72,18 @@ const rules_output *rules_plan_output(const rules_plan *P, size_t i);
 size_t rules_plan_alias_count(const rules_plan *P);
 const rules_alias *rules_plan_alias(const rules_plan *P, size_t i);
 
+/* Scratch buffers for rules_plan_apply, reused from tensor to tensor (so the
+ * pages are touched once, not once per tensor); they grow to a few times
+ * the largest tensor. */
+typedef struct rules_work rules_work;
+rules_work *rules_work_new(void);
+void rules_work_free(rules_work *W);
+
 /* Apply the operations of input `input` to its whole data (nbytes of the
  * input's dtype and shape) and hand each output to emit(ctx, output index,
- * bytes, size), in order. data is not modified. Memory: at most a few
- * buffers of the tensor's size. */
+ * bytes, size), in order. data is not modified. */
 typedef int (*rules_emit_fn)(void *ctx, size_t output, const void *buf, size_t n);
-int rules_plan_apply(const rules_plan *P, size_t input, const void *data, size_t nbytes,
-		     rules_emit_fn emit, void *ctx);
+int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const void *data,
+		     size_t nbytes, rules_emit_fn emit, void *ctx);
 
 #endif

@@ -8,34 +8,63 @@
 
 /* ---- transpose ---------------------------------------------------------- */
 
-/* Tile edge: a 64x64 tile of 4-byte elements is 16 KiB, so the source and
- * destination tiles both stay in L1 while the strided side is walked. */
-#define BLK 64
-
-#define TRANSPOSE_TYPED(T)                                                            \
-	do {                                                                          \
-		const T *s = src;                                                     \
-		T *d = dst;                                                           \
-		for (size_t rb = 0; rb < R; rb += BLK) {                              \
-			size_t re = rb + BLK < R ? rb + BLK : R;                      \
-			for (size_t cb = 0; cb < C; cb += BLK) {                      \
-				size_t ce = cb + BLK < C ? cb + BLK : C;              \
-				for (size_t c = cb; c < ce; c++)                      \
-					for (size_t r = rb; r < re; r++)              \
-						d[c * R + r] = s[r * C + c];          \
-			}                                                             \
-		}                                                                     \
+/* Tiles of TILE x TILE elements, TILE * size = 64 bytes (one cache line per
+ * tile row): each tile is read row by row into a local block and written
+ * out column by column, so both sides move whole lines even when the row
+ * stride is a power of two (which maps every row to the same cache set).
+ * Tiles are walked in super-tiles of 8 x 8 to keep the pages in the TLB. */
+#define TRANSPOSE_TYPED(T, EDGE)                                                             \
+	do {                                                                             \
+		enum { TILE = 64 / sizeof(T), SUPER = 8 * TILE };                        \
+		const T *s = src;                                                        \
+		T *d = dst;                                                              \
+		T t[TILE][TILE];                                                         \
+		for (size_t RB = 0; RB < R; RB += SUPER)                                 \
+			for (size_t CB = 0; CB < C; CB += SUPER) {                       \
+				size_t RE = RB + SUPER < R ? RB + SUPER : R;             \
+				size_t CE = CB + SUPER < C ? CB + SUPER : C;             \
+				for (size_t rb = RB; rb < RE; rb += TILE)                \
+					for (size_t cb = CB; cb < CE; cb += TILE) {      \
+						if (rb + TILE > RE || cb + TILE > CE) {  \
+							EDGE(d, s, R, C, rb, RE, cb, CE); \
+							continue;                        \
+						}                                        \
+						for (size_t i = 0; i < TILE; i++)        \
+							for (size_t j = 0; j < TILE; j++) \
+								t[j][i] = s[(rb + i) * C + cb + j]; \
+						for (size_t j = 0; j < TILE; j++)        \
+							memcpy(d + (cb + j) * R + rb, t[j], sizeof t[j]); \
+					}                                                \
+			}                                                                \
 	} while (0)
+
+/* The partial tiles at the right and bottom edges, element by element. */
+#define EDGE_FN(NAME, T)                                                                     \
+	static void NAME(T *d, const T *s, size_t R, size_t C, size_t rb, size_t re, size_t cb, \
+			 size_t ce)                                                          \
+	{                                                                                    \
+		re = rb + 64 / sizeof(T) < re ? rb + 64 / sizeof(T) : re;                     \
+		ce = cb + 64 / sizeof(T) < ce ? cb + 64 / sizeof(T) : ce;                     \
+		for (size_t c = cb; c < ce; c++)                                             \
+			for (size_t r = rb; r < re; r++)                                     \
+				d[c * R + r] = s[r * C + c];                                 \
+	}
+EDGE_FN(edge8, uint8_t)
+EDGE_FN(edge16, uint16_t)
+EDGE_FN(edge32, uint32_t)
+EDGE_FN(edge64, uint64_t)
 
 /* dst[c][r] = src[r][c] for an R x C matrix of e-byte elements. */
 static void transpose2(void *dst, const void *src, size_t R, size_t C, size_t e)
 {
 	switch (e) {
-	case 1: TRANSPOSE_TYPED(uint8_t); return;
-	case 2: TRANSPOSE_TYPED(uint16_t); return;
-	case 4: TRANSPOSE_TYPED(uint32_t); return;
-	case 8: TRANSPOSE_TYPED(uint64_t); return;
+	case 1: TRANSPOSE_TYPED(uint8_t, edge8); return;
+	case 2: TRANSPOSE_TYPED(uint16_t, edge16); return;
+	case 4: TRANSPOSE_TYPED(uint32_t, edge32); return;
+	case 8: TRANSPOSE_TYPED(uint64_t, edge64); return;
 	}
+	/* wider elements (axis reversal of 3+ axes folds axes into them) */
+	enum { BLK = 16 };
 	const unsigned char *s = src;
 	unsigned char *d = dst;
 	for (size_t rb = 0; rb < R; rb += BLK) {

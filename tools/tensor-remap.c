@@ -289,7 +289,7 @@ static int run_list(const char *rules_path, const char *in_path, const char *out
 static int emit(void *ctx, size_t output, const void *buf, size_t n)
 {
 	(void)output;
-	return st_writer_write(ctx, buf, n);
+	return n ? st_writer_write(ctx, buf, n) : 0;
 }
 
 static const st_reader *g_sort_r;
@@ -348,6 +348,9 @@ static int run_stream(const char *rules_path, const char *in_path, const char *o
 	st_writer *w = NULL;
 	ck_out *o = NULL;
 	unsigned char *buf = NULL, *conv = NULL;
+	void *whole = NULL; /* a whole tensor, reused: grows to the largest one */
+	size_t whole_cap = 0;
+	rules_work *work = NULL;
 	int rc = r ? 0 : -1;
 	if (rc == 0) {
 		order = ck_calloc(n ? n : 1, sizeof *order);
@@ -357,7 +360,8 @@ static int run_stream(const char *rules_path, const char *in_path, const char *o
 		w = st_writer_new();
 		buf = ck_malloc(CHUNK);
 		conv = ck_malloc(CHUNK);
-		if (!order || !slot || !in || !aliases || !w || !buf || !conv)
+		work = rules_work_new();
+		if (!order || !slot || !in || !aliases || !w || !buf || !conv || !work)
 			rc = -1;
 	}
 	if (rc == 0) {
@@ -440,13 +444,23 @@ static int run_stream(const char *rules_path, const char *in_path, const char *o
 		if (f->streams) {
 			rc = stream_tensor(r, w, t, f, buf, conv);
 		} else {
-			void *data;
-			if (st_read_all(r, &data) < 0) {
-				rc = -1;
+			uint64_t n = t->end - t->begin;
+			if (n > SIZE_MAX) {
+				rc = ck_fail("%s: tensor %s too large for this machine", label, t->name);
 				break;
 			}
-			rc = rules_plan_apply(P, k, data, (size_t)(t->end - t->begin), emit, w);
-			free(data);
+			if (n > whole_cap) {
+				free(whole);
+				whole_cap = 0;
+				if (!(whole = ck_malloc((size_t)n))) {
+					rc = -1;
+					break;
+				}
+				whole_cap = (size_t)n;
+			}
+			rc = st_read(r, whole, (size_t)n);
+			if (rc == 0)
+				rc = rules_plan_apply(P, work, k, whole, (size_t)n, emit, w);
 		}
 	}
 	if (rc == 0)
@@ -461,6 +475,8 @@ static int run_stream(const char *rules_path, const char *in_path, const char *o
 		close(fd);
 	free(buf);
 	free(conv);
+	free(whole);
+	rules_work_free(work);
 	st_writer_free(w);
 	rules_plan_free(P);
 	free(aliases);

@@ -179,7 +179,9 @@ static void plans(void)
 		/* w = [[0,1,2,3],[4,5,6,7]]: part a = [[0,1],[4,5]] transposed = [[0,4],[1,5]] */
 		float w[8] = {0, 1, 2, 3, 4, 5, 6, 7};
 		emit_count = 0;
-		int rc = rules_plan_apply(P, 0, w, sizeof w, emit, NULL);
+		rules_work *W = rules_work_new();
+		int rc = rules_plan_apply(P, W, 0, w, sizeof w, emit, NULL);
+		rules_work_free(W);
 		CHECK("apply split+transpose", rc == 0 && emit_count == 2 && emitted[0] == 0 &&
 						       emitted[1] == 4 && emitted[2] == 1 &&
 						       emitted[3] == 5 && emitted[4] == 2 &&
