@@ -1,0 +1,252 @@
+/* tensorops.c — see tensorops.h. */
+#include "tensorops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- transpose ---------------------------------------------------------- */
+
+/* Tiles of TILE x TILE elements, TILE * size = 64 bytes (one cache line per
+ * tile row): each tile is read row by row into a local block and written
+ * out column by column, so both sides move whole lines even when the row
+ * stride is a power of two (which maps every row to the same cache set).
+ * Tiles are walked in super-tiles of 8 x 8 to keep the pages in the TLB. */
+#define TRANSPOSE_TYPED(T, EDGE)                                                             \
+	do {                                                                             \
+		enum { TILE = 64 / sizeof(T), SUPER = 8 * TILE };                        \
+		const T *s = src;                                                        \
+		T *d = dst;                                                              \
+		T t[TILE][TILE];                                                         \
+		for (size_t RB = 0; RB < R; RB += SUPER)                                 \
+			for (size_t CB = 0; CB < C; CB += SUPER) {                       \
+				size_t RE = RB + SUPER < R ? RB + SUPER : R;             \
+				size_t CE = CB + SUPER < C ? CB + SUPER : C;             \
+				for (size_t rb = RB; rb < RE; rb += TILE)                \
+					for (size_t cb = CB; cb < CE; cb += TILE) {      \
+						if (rb + TILE > RE || cb + TILE > CE) {  \
+							EDGE(d, s, R, C, rb, RE, cb, CE); \
+							continue;                        \
+						}                                        \
+						for (size_t i = 0; i < TILE; i++)        \
+							for (size_t j = 0; j < TILE; j++) \
+								t[j][i] = s[(rb + i) * C + cb + j]; \
+						for (size_t j = 0; j < TILE; j++)        \
+							memcpy(d + (cb + j) * R + rb, t[j], sizeof t[j]); \
+					}                                                \
+			}                                                                \
+	} while (0)
+
+/* The partial tiles at the right and bottom edges, element by element. */
+#define EDGE_FN(NAME, T)                                                                     \
+	static void NAME(T *d, const T *s, size_t R, size_t C, size_t rb, size_t re, size_t cb, \
+			 size_t ce)                                                          \
+	{                                                                                    \
+		re = rb + 64 / sizeof(T) < re ? rb + 64 / sizeof(T) : re;                     \
+		ce = cb + 64 / sizeof(T) < ce ? cb + 64 / sizeof(T) : ce;                     \
+		for (size_t c = cb; c < ce; c++)                                             \
+			for (size_t r = rb; r < re; r++)                                     \
+				d[c * R + r] = s[r * C + c];                                 \
+	}
+EDGE_FN(edge8, uint8_t)
+EDGE_FN(edge16, uint16_t)
+EDGE_FN(edge32, uint32_t)
+EDGE_FN(edge64, uint64_t)
+
+/* dst[c][r] = src[r][c] for an R x C matrix of e-byte elements. */
+static void transpose2(void *dst, const void *src, size_t R, size_t C, size_t e)
+{
+	switch (e) {
+	case 1: TRANSPOSE_TYPED(uint8_t, edge8); return;
+	case 2: TRANSPOSE_TYPED(uint16_t, edge16); return;
+	case 4: TRANSPOSE_TYPED(uint32_t, edge32); return;
+	case 8: TRANSPOSE_TYPED(uint64_t, edge64); return;
+	}
+	/* wider elements (axis reversal of 3+ axes folds axes into them) */
+	enum { BLK = 16 };
+	const unsigned char *s = src;
+	unsigned char *d = dst;
+	for (size_t rb = 0; rb < R; rb += BLK) {
+		size_t re = rb + BLK < R ? rb + BLK : R;
+		for (size_t cb = 0; cb < C; cb += BLK) {
+			size_t ce = cb + BLK < C ? cb + BLK : C;
+			for (size_t c = cb; c < ce; c++)
+				for (size_t r = rb; r < re; r++)
+					memcpy(d + (c * R + r) * e, s + (r * C + c) * e, e);
+		}
+	}
+}
+
+int tops_reverse_axes(void *dst, const void *src, int ndim, const int64_t *shape, size_t esize)
+{
+	/* Size-1 axes do not move any byte: reverse the others only. */
+	size_t d[CK_MAX_DIMS];
+	int n = 0;
+	size_t total = esize;
+	for (int i = 0; i < ndim; i++) {
+		total *= (size_t)shape[i];
+		if (shape[i] != 1)
+			d[n++] = (size_t)shape[i];
+	}
+	if (total == 0)
+		return 0;
+	if (n <= 1) {
+		memcpy(dst, src, total);
+		return 0;
+	}
+	if (n == 2) {
+		transpose2(dst, src, d[0], d[1], esize);
+		return 0;
+	}
+	/* Reversing [d0, d1, ..., dk] = transposing [d0, d1*...*dk] into
+	 * [d1, ..., dk, d0], then reversing [d1, ..., dk] with d0 folded into
+	 * the element: n-1 passes, ping-ponging so the last lands in dst. */
+	unsigned char *tmp = ck_malloc(total);
+	if (!tmp)
+		return -1;
+	const void *in = src;
+	size_t elem = esize;
+	for (int p = 0; p < n - 1; p++) {
+		size_t cols = 1;
+		for (int i = p + 1; i < n; i++)
+			cols *= d[i];
+		void *out = (n - 2 - p) % 2 == 0 ? dst : (void *)tmp;
+		transpose2(out, in, d[p], cols, elem);
+		elem *= d[p];
+		in = out;
+	}
+	free(tmp);
+	return 0;
+}
+
+/* ---- dtype conversion --------------------------------------------------- */
+
+static uint32_t f32_bits(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	return u;
+}
+
+static float bits_f32(uint32_t u)
+{
+	float f;
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+float tops_f16_to_f32(uint16_t h)
+{
+	uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+	uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+	if (exp == 0) {
+		if (mant == 0)
+			return bits_f32(sign);
+		uint32_t e = 113; /* subnormal: normalise the mantissa */
+		while (!(mant & 0x400)) {
+			mant <<= 1;
+			e--;
+		}
+		return bits_f32(sign | e << 23 | (mant & 0x3ff) << 13);
+	}
+	if (exp == 31)
+		return bits_f32(sign | 0x7f800000u | mant << 13);
+	return bits_f32(sign | (exp + 112) << 23 | mant << 13);
+}
+
+uint16_t tops_f32_to_f16(float f)
+{
+	uint32_t x = f32_bits(f);
+	uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+	uint32_t a = x & 0x7fffffffu;
+	if (a > 0x7f800000u) /* NaN: keep it a quiet NaN with the top payload */
+		return sign | 0x7e00 | (uint16_t)((a >> 13) & 0x3ff);
+	if (a >= 0x477ff000u) /* >= 65520 rounds to infinity */
+		return sign | 0x7c00;
+	if (a < 0x38800000u) { /* below the smallest normal half: subnormal */
+		if (a <= 0x33000000u) /* <= 2^-25 rounds to zero (ties to even) */
+			return sign;
+		uint32_t m = (a & 0x7fffff) | 0x800000;
+		unsigned shift = 126 - (a >> 23);
+		uint32_t r = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+		if (rem > half || (rem == half && (r & 1)))
+			r++;
+		return sign | (uint16_t)r;
+	}
+	uint32_t r = ((a >> 23) - 112) << 10 | ((a >> 13) & 0x3ff), rem = a & 0x1fff;
+	if (rem > 0x1000 || (rem == 0x1000 && (r & 1)))
+		r++;
+	return sign | (uint16_t)r;
+}
+
+float tops_bf16_to_f32(uint16_t b) { return bits_f32((uint32_t)b << 16); }
+
+uint16_t tops_f32_to_bf16(float f)
+{
+	uint32_t x = f32_bits(f);
+	if ((x & 0x7fffffffu) > 0x7f800000u)
+		return (uint16_t)(x >> 16 | 0x40);
+	return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1)) >> 16);
+}
+
+int tops_can_cast(ck_dtype from, ck_dtype to)
+{
+	if (from == to)
+		return 1;
+	if (!ck_dtype_is_float(from) || !ck_dtype_is_float(to))
+		return 0;
+	return !(from == CK_F64 && (to == CK_F16 || to == CK_BF16));
+}
+
+/* Every supported conversion goes through float, except those from or to
+ * F64, which go through double: both are exact for the widening step, so
+ * exactly one rounding happens. */
+void tops_cast(void *dst, ck_dtype to, const void *src, ck_dtype from, size_t n)
+{
+	if (from == to) {
+		if (dst != src)
+			memcpy(dst, src, n * ck_dtype_size(to));
+		return;
+	}
+	const unsigned char *s = src;
+	unsigned char *d = dst;
+	if (to == CK_F32 && (from == CK_BF16 || from == CK_F16)) { /* the common widening */
+		for (size_t i = 0; i < n; i++) {
+			uint16_t h;
+			memcpy(&h, s + 2 * i, 2);
+			float f = from == CK_BF16 ? tops_bf16_to_f32(h) : tops_f16_to_f32(h);
+			memcpy(d + 4 * i, &f, 4);
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		double v;
+		uint16_t h;
+		float f;
+		switch (from) {
+		case CK_F16: memcpy(&h, s + 2 * i, 2); v = tops_f16_to_f32(h); break;
+		case CK_BF16: memcpy(&h, s + 2 * i, 2); v = tops_bf16_to_f32(h); break;
+		case CK_F32: memcpy(&f, s + 4 * i, 4); v = f; break;
+		default: memcpy(&v, s + 8 * i, 8); break;
+		}
+		switch (to) {
+		case CK_F16: h = tops_f32_to_f16((float)v); memcpy(d + 2 * i, &h, 2); break;
+		case CK_BF16: h = tops_f32_to_bf16((float)v); memcpy(d + 2 * i, &h, 2); break;
+		case CK_F32: f = (float)v; memcpy(d + 4 * i, &f, 4); break;
+		default: memcpy(d + 8 * i, &v, 8); break;
+		}
+	}
+}
+
+/* ---- slicing ------------------------------------------------------------ */
+
+void tops_slice(void *dst, const void *src, uint64_t outer, uint64_t axis, uint64_t inner_bytes,
+		uint64_t start, uint64_t width)
+{
+	const unsigned char *s = src;
+	unsigned char *d = dst;
+	size_t chunk = (size_t)(width * inner_bytes);
+	for (uint64_t o = 0; o < outer; o++)
+		memcpy(d + o * chunk, s + (o * axis + start) * inner_bytes, chunk);
+}

@@ -1,0 +1,197 @@
+# tensor-remap: every operation on streams built with st_make, results
+# checked with numpy (tests/py/st_expect.py).
+. "$(dirname "$0")/lib.sh"
+X="$PY $CK_ROOT/tests/py/st_expect.py"
+R=$B/tensor-remap
+MK=$TB/st_make
+
+# expect NAME IN OUT EXPR... — run the numpy checks, prefixing their names
+expect() {
+	local name=$1; shift
+	$X "$@" 2>&1 | sed "s/^\(ok\|FAIL\) - /\1 - $name: /"
+}
+
+# ---- rename, keep, drop; metadata; order ---------------------------------------
+cat >"$T/basic.rules" <<'EOF'
+# a comment line
+let n = number
+let wb = kernel -> weight | bias
+drop **/{adam_m|adam_v}        # slots
+drop global_step
+rename net/layer_{n}/dense/{wb} -> net.layer.{n}.dense.{wb}
+keep extra.*
+EOF
+$MK -m format=pt -m ckptconv.sha256.model.ckpt.index=abc \
+	net/layer_007/dense/kernel:F32:2,3 net/layer_007/dense/kernel/adam_m:F32:2,3 \
+	global_step:I64: net/layer_1/dense/bias:F32:3 extra.thing:I32:4 >"$T/basic.st"
+check "rename/keep/drop run" $R "$T/basic.rules" "$T/basic.st" -o "$T/basic.out"
+expect basic "$T/basic.st" "$T/basic.out" \
+	'on == ["net.layer.7.dense.weight", "net.layer.1.dense.bias", "extra.thing"]' \
+	'same(o["net.layer.7.dense.weight"], i["net/layer_007/dense/kernel"])' \
+	'same(o["net.layer.1.dense.bias"], i["net/layer_1/dense/bias"])' \
+	'same(o["extra.thing"], i["extra.thing"])' \
+	'om["format"] == "pt" and om["ckptconv.sha256.model.ckpt.index"] == "abc"' \
+	'om["ckptconv.version"] != ""'
+check_eq "sha256 of the rule file in the metadata" \
+	"$(sha256sum <"$T/basic.rules" | cut -d' ' -f1)" \
+	"$($PY -c 'import sys; sys.path.insert(0, sys.argv[1]); import st; print(st.read(sys.argv[2])[0]["ckptconv.sha256.basic.rules"])' "$CK_ROOT/tests/py" "$T/basic.out")"
+# stdin in, stdout out; "-" for stdin
+$R "$T/basic.rules" <"$T/basic.st" >"$T/basic.stdout"
+check "stdin to stdout gives the same bytes" cmp "$T/basic.out" "$T/basic.stdout"
+$R "$T/basic.rules" - <"$T/basic.st" >"$T/basic.dash"
+check "IN '-' reads stdin" cmp "$T/basic.out" "$T/basic.dash"
+$R "$T/basic.rules" "$T/basic.st" --verbose -o "$T/basic.v" 2>"$T/basic.err"
+check "--verbose lists each dropped tensor with its rule" \
+	grep -q "dropped net/layer_007/dense/kernel/adam_m (.*basic.rules:4)" "$T/basic.err"
+check "--verbose summary" grep -q "5 tensors in, 3 out, 0 aliases, 2 dropped" "$T/basic.err"
+
+# ---- transpose: 2-D of every element size, blocked sizes, N-D reversal ----------
+cat >"$T/tr.rules" <<'EOF'
+rename {x:text} -> {x}.t  transpose
+EOF
+$MK a:F32:3,5 b:F16:130,70 c:BF16:64,65 d:F64:7,129 e:U8:33,300 f:I64:2,3,4 \
+	g:F32:2,1,3,4 h:F32:1,5 k:F32:6 s:F32: z:F32:0,4 big:F32:515,1030 >"$T/tr.st"
+check "transpose run" $R "$T/tr.rules" "$T/tr.st" -o "$T/tr.out"
+expect transpose "$T/tr.st" "$T/tr.out" \
+	'all(same(o[n + ".t"], np.transpose(i[n]).copy()) for n in i)' \
+	'o["f.t"].shape == (4, 3, 2) and o["g.t"].shape == (4, 3, 1, 2)' \
+	'o["h.t"].shape == (5, 1) and o["s.t"].shape == () and o["z.t"].shape == (4, 0)'
+
+# ---- squeeze, reshape ----------------------------------------------------------
+cat >"$T/sq.rules" <<'EOF'
+rename w -> w.sq  squeeze
+rename v -> v.r   reshape 2,-1,3
+rename u -> u.r   reshape 24
+rename t -> t.sqT squeeze transpose
+EOF
+$MK w:F32:1,4,1,3 v:F32:4,6 u:I32:2,3,4 t:F32:1,3,5 >"$T/sq.st"
+check "squeeze/reshape run" $R "$T/sq.rules" "$T/sq.st" -o "$T/sq.out"
+expect squeeze "$T/sq.st" "$T/sq.out" \
+	'same(o["w.sq"], i["w"].reshape(4, 3))' \
+	'same(o["v.r"], i["v"].reshape(2, 4, 3))' \
+	'same(o["u.r"], i["u"].reshape(24))' \
+	'same(o["t.sqT"], np.ascontiguousarray(i["t"].reshape(3, 5).T))'
+
+# ---- cast: exact widening, rounding narrowing -----------------------------------
+$PY - "$T" <<'EOF'
+import sys
+import numpy as np
+t = sys.argv[1]
+rng = np.random.default_rng(7)
+edge = np.array([0.0, -0.0, 1.0, -1.0, 65504.0, 65519.99, 65520.0, 1e30, -1e30, np.inf, -np.inf,
+                 np.nan, 2.0**-14, 2.0**-24, 2.0**-25, 2.0**-25 * 1.0000001, 2.0**-26, 3.0 * 2.0**-25,
+                 1.0 + 2.0**-11, 1.0 + 3 * 2.0**-11, 1.0 + 2.0**-8, 1.0 + 3 * 2.0**-8,
+                 3.4028235e38, 1e-40, -1e-45], dtype=np.float32)
+vals = np.concatenate([edge, rng.standard_normal(4000).astype(np.float32) * 10.0 ** rng.integers(-9, 9, 4000),
+                       rng.integers(0, 2**32, 4000, dtype=np.uint64).astype(np.uint32).view(np.float32)])
+vals.astype("<f4").tofile(t + "/f32.raw")
+(rng.standard_normal(3000) * 1e3).astype("<f8").tofile(t + "/f64.raw")
+print(len(vals))
+EOF
+nf32=$(wc -c <"$T/f32.raw"); nf32=$((nf32 / 4))
+cat >"$T/cast.rules" <<'EOF'
+rename {x:text}.f16  -> {x}.f16.f32  cast F32
+rename {x:text}.bf16 -> {x}.bf16.f32 cast f32
+rename f32           -> f32.f16      cast F16
+rename f32b          -> f32.bf16     cast BF16
+rename f32c          -> f32.f64      cast F64
+rename f32d          -> f32.f32      cast F32
+rename f64           -> f64.f32      cast F32
+rename f16x          -> f16.bf16     cast BF16
+EOF
+$MK all.f16:F16:65536:bits all.bf16:BF16:65536:bits f32:F32:$nf32:@"$T/f32.raw" \
+	f32b:F32:$nf32:@"$T/f32.raw" f32c:F32:$nf32:@"$T/f32.raw" f32d:F32:$nf32:@"$T/f32.raw" \
+	f64:F64:3000:@"$T/f64.raw" f16x:F16:65536:bits >"$T/cast.st"
+check "cast run" $R "$T/cast.rules" "$T/cast.st" -o "$T/cast.out"
+expect cast "$T/cast.st" "$T/cast.out" \
+	'same(o["all.f16.f32"], i["all.f16"].astype(np.float32))' \
+	'same(o["all.bf16.f32"], bf16_to_f32(i["all.bf16"]))' \
+	'same(o["f32.f16"], i["f32"].astype(np.float16))' \
+	'same(o["f32.bf16"], f32_to_bf16(i["f32b"]))' \
+	'same(o["f32.f64"], i["f32c"].astype(np.float64))' \
+	'same(o["f32.f32"], i["f32d"])' \
+	'same(o["f64.f32"], i["f64"].astype(np.float32))' \
+	'same(o["f16.bf16"], f32_to_bf16(i["f16x"].astype(np.float32)))'
+
+# a tensor larger than the 4 MiB streaming chunk, cast and passed through
+cat >"$T/big.rules" <<'EOF'
+rename a -> a.f32 cast F32
+keep b
+rename c -> c.t transpose cast F32
+EOF
+$MK a:BF16:3000001 b:F32:1100000,1 c:F16:1001,1500 >"$T/big.st"
+check "large tensors run" $R "$T/big.rules" "$T/big.st" -o "$T/big.out"
+expect big "$T/big.st" "$T/big.out" \
+	'same(o["a.f32"], bf16_to_f32(i["a"]))' 'same(o["b"], i["b"])' \
+	'same(o["c.t"], np.ascontiguousarray(i["c"].T.astype(np.float32)))'
+
+# ---- split ---------------------------------------------------------------------
+cat >"$T/split.rules" <<'EOF'
+let part = q | k -> key | v
+rename bias0 -> layer.{i}.bias     split 0 as i
+rename bias1 -> mid.{j}.bias       split 1 as j
+rename qkv   -> attn.{part}.weight split 1 as part
+rename qkvT  -> attnT.{part}.weight transpose split 0 as part
+rename seq   -> seq.{i}.w          split 0 as i transpose cast F64
+EOF
+$MK bias0:F32:3,2,4 bias1:F16:2,3,4 qkv:F32:4,6 qkvT:F32:4,6 seq:F32:2,3,5 >"$T/split.st"
+check "split run" $R "$T/split.rules" "$T/split.st" -o "$T/split.out"
+expect split "$T/split.st" "$T/split.out" \
+	'all(same(o["layer.%d.bias" % k], np.ascontiguousarray(i["bias0"][k])) for k in range(3))' \
+	'all(same(o["mid.%d.bias" % k], np.ascontiguousarray(i["bias1"][:, k])) for k in range(3))' \
+	'[same(o["attn.%s.weight" % p], np.ascontiguousarray(i["qkv"][:, 2*k:2*k+2])) for k, p in enumerate(["q", "key", "v"])] == [True] * 3' \
+	'[same(o["attnT.%s.weight" % p], np.ascontiguousarray(i["qkvT"].T[2*k:2*k+2])) for k, p in enumerate(["q", "key", "v"])] == [True] * 3' \
+	'all(same(o["seq.%d.w" % k], np.ascontiguousarray(i["seq"][k].T.astype(np.float64))) for k in range(2))' \
+	'on[:3] == ["layer.0.bias", "layer.1.bias", "layer.2.bias"] and len(on) == 14'
+
+# ---- aliases -------------------------------------------------------------------
+cat >"$T/alias.rules" <<'EOF'
+let n = number
+keep emb
+keep head.bias
+keep out.{n}
+keep lm
+alias dec.weight = emb when head.bias
+alias dec.bias = head.bias
+alias never = emb when no.such.tensor
+alias tied.{n} = out.{n}
+alias lm = emb if-missing
+alias lm2 = emb if-missing
+keep orig.{n}
+EOF
+$MK emb:F32:5,2 head.bias:F32:5 out.0:F32:2 out.1:F32:2 lm:F32:5,2 orig.0:F32:1 \
+	-a orig.1=orig.0 >"$T/alias.st"
+check "alias run" $R "$T/alias.rules" "$T/alias.st" -o "$T/alias.out"
+expect alias "$T/alias.st" "$T/alias.out" \
+	'om["ckptconv.alias.dec.weight"] == "emb" and om["ckptconv.alias.dec.bias"] == "head.bias"' \
+	'om["ckptconv.alias.tied.0"] == "out.0" and om["ckptconv.alias.tied.1"] == "out.1"' \
+	'"ckptconv.alias.never" not in om and "ckptconv.alias.lm" not in om' \
+	'om["ckptconv.alias.lm2"] == "emb"' \
+	'om["ckptconv.alias.orig.1"] == "orig.0" and "orig.1" not in o' \
+	'same(o["lm"], i["lm"])'
+# the stream's own aliases follow renames and drops
+cat >"$T/inalias.rules" <<'EOF'
+rename a/{x:text} -> A.{x}
+drop b/{x:text}
+EOF
+$MK a/w:F32:2 b/w:F32:2 -a a/tied=a/w -a b/tied=b/w >"$T/inalias.st"
+check "input aliases run" $R "$T/inalias.rules" "$T/inalias.st" -o "$T/inalias.out"
+expect inalias "$T/inalias.st" "$T/inalias.out" \
+	'om.get("ckptconv.alias.A.tied") == "A.w" and not any(k.startswith("ckptconv.alias.a/") or "b/" in k for k in om)'
+
+# ---- --list ----------------------------------------------------------------------
+printf 'net/layer_2/dense/kernel\tF32\t4,3\nnet/layer_2/dense/kernel/adam_v\tF32\t4,3\nobj\tSTRING\t\nglobal_step\tI64\t\n' >"$T/l.tsv"
+cat >"$T/l.rules" <<'EOF'
+let n = number
+rename net/layer_{n}/dense/kernel -> net.{n}.w transpose
+drop **/adam_v
+drop global_step
+alias net.{n}.tied = net.{n}.w
+EOF
+check_eq "--list maps names and shapes, aliases get =TARGET" \
+	"$(printf 'net.2.w\tF32\t3,4\nnet.2.tied\tF32\t3,4\t=net.2.w')" \
+	"$($R "$T/l.rules" --list "$T/l.tsv")"
+check_eq "--list reads stdin" "$($R "$T/l.rules" --list "$T/l.tsv")" "$($R "$T/l.rules" --list <"$T/l.tsv")"
+$R "$T/l.rules" --list "$T/l.tsv" -o "$T/l.out" --verbose 2>"$T/l.err"
+check_eq "--list -o writes the file" "$($R "$T/l.rules" --list "$T/l.tsv")" "$(cat "$T/l.out")"
+check "--list --verbose names skipped STRING tensors" grep -q "skipped obj (a STRING tensor" "$T/l.err"

@@ -1,0 +1,522 @@
+/* tensor-remap — apply a rule file (models/RULES.md) to a safetensors
+ * stream: rename, drop, transpose, squeeze, reshape, split, cast, alias.
+ * The whole output header is planned from the input header before any
+ * data moves, so every mapping error comes before the first output byte. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rules.h"
+#include "safetensors.h"
+#include "tensorops.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: tensor-remap RULES [IN] [-o OUT] [--verbose] [--list]\n"
+	"\n"
+	"Read a safetensors stream (IN, or stdin) and write it with the tensors\n"
+	"renamed, dropped and transformed as the rule file RULES says (the rule\n"
+	"language is described in models/RULES.md). Every input tensor must be\n"
+	"matched by exactly one rule. Output goes to OUT (written atomically) or\n"
+	"stdout, in input order; the metadata gains ckptconv.sha256.<RULES name>,\n"
+	"and ckptconv.alias.<name> entries for tied tensors.\n"
+	"\n"
+	"  -o OUT       write to OUT instead of stdout\n"
+	"  --verbose    report dropped tensors and a summary on stderr\n"
+	"  --list       dry run on a tensor list instead of a stream: IN has lines\n"
+	"               NAME<TAB>DTYPE<TAB>SHAPE (as ckpt-ls prints them); prints the\n"
+	"               mapped list the same way, then one line per alias with a\n"
+	"               fourth column =TARGET. STRING tensors are skipped (they are\n"
+	"               never in a stream).\n"
+	"  --help, --version\n";
+
+#define LIST_MAX (64u << 20) /* a tensor list is text, a few MB at most */
+#define CHUNK (4u << 20)
+
+static int verbose;
+
+/* ---- common ------------------------------------------------------------- */
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* Load and parse the rule file; its SHA-256 (of the very bytes parsed)
+ * goes into the output metadata. */
+static rules *load_rules(const char *path, char hex[65])
+{
+	char *text;
+	size_t len;
+	if (ck_read_file(path, RULES_MAX_FILE, &text, &len) < 0)
+		return NULL;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+		free(text);
+		ck_fail("%s: cannot compute SHA-256", path);
+		return NULL;
+	}
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	rules *R = rules_parse(text, len, path);
+	free(text);
+	return R;
+}
+
+static void report(const rules_plan *P, const rules_tensor *in, size_t n, const char *rules_path)
+{
+	if (!verbose)
+		return;
+	size_t dropped = 0, skipped = 0;
+	for (size_t i = 0; i < n; i++) {
+		const rules_fate *f = rules_plan_fate(P, i);
+		if (f->dropped) {
+			fprintf(stderr, "%s: dropped %s (%s:%d)\n", cli_name(), in[i].name, rules_path,
+				f->rule_line);
+			dropped++;
+		} else if (f->rule_line == 0) {
+			fprintf(stderr, "%s: skipped %s (a STRING tensor is never in a stream)\n",
+				cli_name(), in[i].name);
+			skipped++;
+		}
+	}
+	fprintf(stderr, "%s: %zu tensors in, %zu out, %zu aliases, %zu dropped%s\n", cli_name(), n,
+		rules_plan_output_count(P), rules_plan_alias_count(P), dropped,
+		skipped ? ", STRING tensors skipped" : "");
+}
+
+/* ---- --list ------------------------------------------------------------- */
+
+static int read_all_fd(int fd, const char *label, char **out, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = ck_malloc(cap + 1);
+	if (!buf)
+		return -1;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= LIST_MAX) {
+				free(buf);
+				return ck_fail("%s: tensor list larger than %u bytes", label, LIST_MAX);
+			}
+			char *nb = ck_realloc(buf, 2 * cap + 1);
+			if (!nb) {
+				free(buf);
+				return -1;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return ck_fail("%s: read error: %s", label, strerror(errno));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = 0;
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* Parse "NAME\tDTYPE\tSHAPE" lines in place. */
+static int parse_list(char *text, size_t len, const char *label, rules_tensor **out, size_t *count)
+{
+	size_t cap = 256, n = 0;
+	rules_tensor *t = ck_calloc(cap, sizeof *t);
+	if (!t)
+		return -1;
+	if (memchr(text, 0, len)) {
+		free(t);
+		return ck_fail("%s: NUL byte: not a tensor list", label);
+	}
+	int line = 0;
+	for (char *p = text; *p;) {
+		line++;
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = 0;
+		char *next = nl ? nl + 1 : p + strlen(p);
+		if (!*p) {
+			p = next;
+			continue;
+		}
+		char *tab1 = strchr(p, '\t'), *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
+		if (!tab1 || !tab2 || strchr(tab2 + 1, '\t') || tab1 == p) {
+			free(t);
+			return ck_fail("%s:%d: expected NAME<TAB>DTYPE<TAB>SHAPE", label, line);
+		}
+		*tab1 = *tab2 = 0;
+		if (n == cap) {
+			rules_tensor *nt = ck_realloc(t, 2 * cap * sizeof *nt);
+			if (!nt) {
+				free(t);
+				return -1;
+			}
+			t = nt;
+			cap *= 2;
+		}
+		rules_tensor *x = &t[n];
+		memset(x, 0, sizeof *x);
+		x->name = p;
+		if (strcmp(tab1 + 1, "STRING") == 0)
+			x->dtype = CK_STRING;
+		else if (ck_dtype_parse(tab1 + 1, &x->dtype) < 0) {
+			free(t);
+			return ck_fail("%s:%d: tensor %s: unknown dtype %s", label, line, p, tab1 + 1);
+		}
+		for (char *d = tab2 + 1; *d;) {
+			char *comma = strchr(d, ',');
+			if (comma)
+				*comma = 0;
+			uint64_t v;
+			if (x->ndim == CK_MAX_DIMS || ck_parse_u64(d, &v) < 0 || v > INT64_MAX) {
+				free(t);
+				return ck_fail("%s:%d: tensor %s: bad shape", label, line, p);
+			}
+			x->shape[x->ndim++] = (int64_t)v;
+			if (!comma)
+				break;
+			d = comma + 1;
+			if (!*d) {
+				free(t);
+				return ck_fail("%s:%d: tensor %s: bad shape", label, line, p);
+			}
+		}
+		uint64_t nbytes;
+		if (ck_shape_nbytes(x->dtype == CK_STRING ? CK_U8 : x->dtype, x->ndim, x->shape,
+				    &nbytes) < 0) {
+			free(t);
+			return ck_fail("%s:%d: tensor %s: shape size overflows", label, line, p);
+		}
+		n++;
+		p = next;
+	}
+	*out = t;
+	*count = n;
+	return 0;
+}
+
+static int print_line(FILE *f, const char *name, ck_dtype dt, int ndim, const int64_t *shape,
+		      const char *target)
+{
+	char s[CK_MAX_DIMS * 21 + 1];
+	ck_shape_format(ndim, shape, s, sizeof s);
+	return fprintf(f, "%s\t%s\t%s%s%s\n", name, ck_dtype_name(dt), s, target ? "\t=" : "",
+		       target ? target : "") < 0 ? -1 : 0;
+}
+
+static int run_list(const char *rules_path, const char *in_path, const char *out_path)
+{
+	char hex[65];
+	rules *R = load_rules(rules_path, hex);
+	if (!R)
+		return cli_lib_error();
+	const char *label = in_path ? in_path : "stdin";
+	int fd = in_path ? open(in_path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	if (fd < 0) {
+		rules_free(R);
+		return cli_error("%s: %s", label, strerror(errno));
+	}
+	char *text = NULL;
+	size_t len = 0;
+	rules_tensor *in = NULL;
+	size_t n = 0;
+	rules_plan *P = NULL;
+	int rc = read_all_fd(fd, label, &text, &len);
+	if (in_path)
+		close(fd);
+	if (rc == 0)
+		rc = parse_list(text, len, label, &in, &n);
+	if (rc == 0 && !(P = rules_plan_make(R, in, n, NULL, 0, label)))
+		rc = -1;
+	ck_out *o = NULL;
+	FILE *f = NULL;
+	if (rc == 0) {
+		report(P, in, n, rules_path);
+		o = ck_out_open(out_path);
+		int dfd = o ? dup(ck_out_fd(o)) : -1;
+		f = dfd >= 0 ? fdopen(dfd, "w") : NULL;
+		if (!f) {
+			if (dfd >= 0)
+				close(dfd);
+			rc = o ? ck_fail("%s: %s", ck_out_path(o), strerror(errno)) : -1;
+		}
+	}
+	for (size_t i = 0; rc == 0 && i < rules_plan_output_count(P); i++) {
+		const rules_output *x = rules_plan_output(P, i);
+		rc = print_line(f, x->name, x->dtype, x->ndim, x->shape, NULL);
+	}
+	for (size_t i = 0; rc == 0 && i < rules_plan_alias_count(P); i++) {
+		const rules_alias *a = rules_plan_alias(P, i);
+		for (size_t k = 0; k < rules_plan_output_count(P); k++) {
+			const rules_output *x = rules_plan_output(P, k);
+			if (strcmp(x->name, a->target) == 0) {
+				rc = print_line(f, a->name, x->dtype, x->ndim, x->shape, a->target);
+				break;
+			}
+		}
+	}
+	if (f && fclose(f) != 0 && rc == 0)
+		rc = ck_fail("%s: write error: %s", ck_out_path(o), strerror(errno));
+	if (o) {
+		if (rc == 0)
+			rc = ck_out_commit(o);
+		else
+			ck_out_abort(o);
+	}
+	rules_plan_free(P);
+	free(in);
+	free(text);
+	rules_free(R);
+	return rc == 0 ? CLI_OK : cli_lib_error();
+}
+
+/* ---- streams ------------------------------------------------------------ */
+
+static int emit(void *ctx, size_t output, const void *buf, size_t n)
+{
+	(void)output;
+	return n ? st_writer_write(ctx, buf, n) : 0;
+}
+
+static const st_reader *g_sort_r;
+static int cmp_offset(const void *a, const void *b)
+{
+	const st_tensor *x = st_at(g_sort_r, *(const size_t *)a);
+	const st_tensor *y = st_at(g_sort_r, *(const size_t *)b);
+	if (x->begin != y->begin)
+		return x->begin < y->begin ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* Copy one tensor chunk by chunk, converting elements if the plan casts. */
+static int stream_tensor(st_reader *r, st_writer *w, const st_tensor *t, const rules_fate *f,
+			 unsigned char *in, unsigned char *conv)
+{
+	size_t es = ck_dtype_size(f->from), eo = ck_dtype_size(f->to);
+	size_t step = CHUNK / (es > eo ? es : eo) * es; /* input and output fit CHUNK */
+	uint64_t left = t->end - t->begin;
+	while (left) {
+		size_t n = left < step ? (size_t)left : step;
+		if (st_read(r, in, n) < 0)
+			return -1;
+		if (f->from == f->to) {
+			if (st_writer_write(w, in, n) < 0)
+				return -1;
+		} else {
+			tops_cast(conv, f->to, in, f->from, n / es);
+			if (st_writer_write(w, conv, n / es * eo) < 0)
+				return -1;
+		}
+		left -= n;
+	}
+	return 0;
+}
+
+static int run_stream(const char *rules_path, const char *in_path, const char *out_path)
+{
+	char hex[65];
+	rules *R = load_rules(rules_path, hex);
+	if (!R)
+		return cli_lib_error();
+	const char *label = in_path ? in_path : "stdin";
+	int fd = in_path ? open(in_path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	if (fd < 0) {
+		rules_free(R);
+		return cli_error("%s: %s", label, strerror(errno));
+	}
+	st_reader *r = st_reader_open(fd, label);
+	size_t n = r ? st_count(r) : 0;
+	size_t *order = NULL, *slot = NULL;
+	rules_tensor *in = NULL;
+	rules_alias *aliases = NULL;
+	size_t naliases = 0;
+	rules_plan *P = NULL;
+	st_writer *w = NULL;
+	ck_out *o = NULL;
+	unsigned char *buf = NULL, *conv = NULL;
+	void *whole = NULL; /* a whole tensor, reused: grows to the largest one */
+	size_t whole_cap = 0;
+	rules_work *work = NULL;
+	int rc = r ? 0 : -1;
+	if (rc == 0) {
+		order = ck_calloc(n ? n : 1, sizeof *order);
+		slot = ck_calloc(n ? n : 1, sizeof *slot);
+		in = ck_calloc(n ? n : 1, sizeof *in);
+		aliases = ck_calloc(st_meta_count(r) ? st_meta_count(r) : 1, sizeof *aliases);
+		w = st_writer_new();
+		buf = ck_malloc(CHUNK);
+		conv = ck_malloc(CHUNK);
+		work = rules_work_new();
+		if (!order || !slot || !in || !aliases || !w || !buf || !conv || !work)
+			rc = -1;
+	}
+	if (rc == 0) {
+		/* plan in data order, which is the order outputs are written */
+		for (size_t i = 0; i < n; i++)
+			order[i] = i;
+		g_sort_r = r;
+		qsort(order, n, sizeof *order, cmp_offset);
+		for (size_t k = 0; k < n; k++) {
+			const st_tensor *t = st_at(r, order[k]);
+			slot[order[k]] = k;
+			in[k].name = t->name;
+			in[k].dtype = t->dtype;
+			in[k].ndim = t->ndim;
+			memcpy(in[k].shape, t->shape, sizeof in[k].shape);
+		}
+		size_t pl = strlen(ST_ALIAS_PREFIX);
+		for (size_t i = 0; i < st_meta_count(r); i++) {
+			const st_meta *m = st_meta_at(r, i);
+			if (strncmp(m->key, ST_ALIAS_PREFIX, pl) == 0) {
+				aliases[naliases].name = m->key + pl;
+				aliases[naliases].target = m->value;
+				naliases++;
+			}
+		}
+		if (!(P = rules_plan_make(R, in, n, aliases, naliases, label)))
+			rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && i < rules_plan_output_count(P); i++) {
+		const rules_output *x = rules_plan_output(P, i);
+		rc = st_writer_add(w, x->name, x->dtype, x->ndim, x->shape);
+	}
+	/* metadata: the input's (its aliases were re-planned), ours, aliases */
+	for (size_t i = 0; rc == 0 && i < st_meta_count(r); i++) {
+		const st_meta *m = st_meta_at(r, i);
+		if (strncmp(m->key, ST_ALIAS_PREFIX, strlen(ST_ALIAS_PREFIX)) != 0)
+			rc = st_writer_meta(w, m->key, m->value);
+	}
+	if (rc == 0) {
+		char key[512];
+		snprintf(key, sizeof key, "%s%s", ST_SHA_PREFIX, base_name(rules_path));
+		rc = st_writer_meta(w, key, hex);
+	}
+	if (rc == 0)
+		rc = st_writer_meta(w, "ckptconv.version", CK_VERSION);
+	for (size_t i = 0; rc == 0 && i < rules_plan_alias_count(P); i++) {
+		const rules_alias *a = rules_plan_alias(P, i);
+		char *key = ck_malloc(strlen(ST_ALIAS_PREFIX) + strlen(a->name) + 1);
+		if (!key) {
+			rc = -1;
+			break;
+		}
+		strcpy(key, ST_ALIAS_PREFIX);
+		strcat(key, a->name);
+		rc = st_writer_meta(w, key, a->target);
+		free(key);
+	}
+	if (rc == 0) {
+		report(P, in, n, rules_path);
+		o = ck_out_open(out_path);
+		if (!o || st_writer_begin(w, ck_out_fd(o), ck_out_path(o)) < 0)
+			rc = -1;
+	}
+	for (size_t expect = 0; rc == 0;) {
+		int err;
+		long idx = st_next(r, &err);
+		if (idx < 0) {
+			rc = err ? -1 : 0;
+			break;
+		}
+		size_t k = slot[idx];
+		if (k != expect++) {
+			rc = ck_fail("%s: tensor data out of the planned order", label);
+			break;
+		}
+		const rules_fate *f = rules_plan_fate(P, k);
+		const st_tensor *t = st_at(r, (size_t)idx);
+		if (f->dropped)
+			continue;
+		if (f->streams) {
+			rc = stream_tensor(r, w, t, f, buf, conv);
+		} else {
+			uint64_t n = t->end - t->begin;
+			if (n > SIZE_MAX) {
+				rc = ck_fail("%s: tensor %s too large for this machine", label, t->name);
+				break;
+			}
+			if (n > whole_cap) {
+				free(whole);
+				whole_cap = 0;
+				if (!(whole = ck_malloc((size_t)n))) {
+					rc = -1;
+					break;
+				}
+				whole_cap = (size_t)n;
+			}
+			rc = st_read(r, whole, (size_t)n);
+			if (rc == 0)
+				rc = rules_plan_apply(P, work, k, whole, (size_t)n, emit, w);
+		}
+	}
+	if (rc == 0)
+		rc = st_writer_end(w);
+	if (o) {
+		if (rc == 0)
+			rc = ck_out_commit(o);
+		else
+			ck_out_abort(o);
+	}
+	if (in_path)
+		close(fd);
+	free(buf);
+	free(conv);
+	free(whole);
+	rules_work_free(work);
+	st_writer_free(w);
+	rules_plan_free(P);
+	free(aliases);
+	free(in);
+	free(slot);
+	free(order);
+	st_reader_free(r);
+	rules_free(R);
+	return rc == 0 ? CLI_OK : cli_lib_error();
+}
+
+int main(int argc, char **argv)
+{
+	cli_init(argv[0]);
+	if (cli_std_options(argc, argv, usage))
+		return CLI_OK;
+	const char *pos[2] = {NULL, NULL}, *out = NULL;
+	int npos = 0, list = 0, opts = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (opts && strcmp(a, "--") == 0) {
+			opts = 0;
+		} else if (opts && strcmp(a, "-o") == 0) {
+			if (++i == argc)
+				return cli_usage_error("-o needs a file name");
+			out = argv[i];
+		} else if (opts && (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0)) {
+			verbose = 1;
+		} else if (opts && strcmp(a, "--list") == 0) {
+			list = 1;
+		} else if (opts && a[0] == '-' && a[1]) {
+			return cli_usage_error("unknown option %s", a);
+		} else {
+			if (npos == 2)
+				return cli_usage_error("too many arguments");
+			pos[npos++] = a;
+		}
+	}
+	if (npos == 0)
+		return cli_usage_error("missing the rule file");
+	const char *in = pos[1] && strcmp(pos[1], "-") != 0 ? pos[1] : NULL;
+	return list ? run_list(pos[0], in, out) : run_stream(pos[0], in, out);
+}
