@@ -1,0 +1,248 @@
+/* ckpt-extract — write a checkpoint's tensors as a safetensors stream,
+ * every tensor verified before any of its bytes is written. */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "safetensors.h"
+#include "source.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: ckpt-extract CKPT [-o OUT] [--verify-only] [NAME ... | --match REGEX ...]\n"
+	"\n"
+	"Write the tensors of a checkpoint as a safetensors stream to OUT (written\n"
+	"atomically: it appears only when complete) or to standard output, in the\n"
+	"checkpoint's own order (TF: index order). Default: every numeric tensor;\n"
+	"string tensors are verified and skipped with a note on stderr. Every TF\n"
+	"tensor's masked CRC-32C is verified before any of its bytes is written;\n"
+	"partitioned variables are reassembled. Metadata: format=pt, the tool version\n"
+	"and the SHA-256 of the index (which pins every tensor's CRC-32C).\n"
+	"\n"
+	"CKPT: as for ckpt-ls (prefix, PREFIX.index, a data file, or a directory\n"
+	"holding a 'checkpoint' state file).\n"
+	"\n"
+	"  -o, --output OUT  write to OUT instead of standard output\n"
+	"  NAME              only this tensor (repeatable; must exist)\n"
+	"  --match REGEX     only tensors whose name matches this POSIX extended\n"
+	"                    regular expression anywhere (repeatable; anchor with ^$)\n"
+	"  --verify-only     verify the chosen tensors, write nothing\n"
+	"  --help, --version\n"
+	"\n"
+	"Exit status: 0 ok, 1 bad or corrupt checkpoint, 2 usage error.\n";
+
+typedef struct {
+	const char *ckpt, *out;
+	int verify_only;
+	const char **names;
+	size_t nnames;
+	regex_t *re;
+	const char **re_text;
+	size_t nre;
+} options;
+
+static int parse_args(int argc, char **argv, options *o)
+{
+	o->names = calloc((size_t)argc, sizeof *o->names);
+	o->re = calloc((size_t)argc, sizeof *o->re);
+	o->re_text = calloc((size_t)argc, sizeof *o->re_text);
+	if (!o->names || !o->re || !o->re_text)
+		return cli_error("out of memory");
+	int dashdash = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!dashdash && strcmp(a, "--") == 0) {
+			dashdash = 1;
+		} else if (!dashdash && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)) {
+			if (++i >= argc)
+				return cli_usage_error("%s needs a file name", a);
+			if (o->out)
+				return cli_usage_error("only one output");
+			o->out = argv[i];
+		} else if (!dashdash && strcmp(a, "--match") == 0) {
+			if (++i >= argc)
+				return cli_usage_error("--match needs a regular expression");
+			int rc = regcomp(&o->re[o->nre], argv[i], REG_EXTENDED | REG_NOSUB);
+			if (rc != 0) {
+				char msg[256];
+				regerror(rc, &o->re[o->nre], msg, sizeof msg);
+				return cli_usage_error("--match %s: %s", argv[i], msg);
+			}
+			o->re_text[o->nre++] = argv[i];
+		} else if (!dashdash && strcmp(a, "--verify-only") == 0) {
+			o->verify_only = 1;
+		} else if (!dashdash && a[0] == '-' && a[1]) {
+			return cli_usage_error("unknown option %s", a);
+		} else if (!o->ckpt) {
+			o->ckpt = a;
+		} else {
+			o->names[o->nnames++] = a;
+		}
+	}
+	if (!o->ckpt)
+		return cli_usage_error("no checkpoint given");
+	if (o->verify_only && o->out)
+		return cli_usage_error("--verify-only writes nothing: drop -o");
+	if (!o->verify_only && !o->out && isatty(STDOUT_FILENO))
+		return cli_usage_error("refusing to write binary data to a terminal: use -o OUT or a pipe");
+	return 0;
+}
+
+static void free_options(options *o)
+{
+	for (size_t i = 0; i < o->nre; i++)
+		regfree(&o->re[i]);
+	free(o->re);
+	free(o->re_text);
+	free(o->names);
+}
+
+/* Mark the chosen tensors; every NAME must exist and every REGEX match. */
+static int select_tensors(const ck_source *s, const options *o, char *sel)
+{
+	size_t n = ck_source_count(s);
+	int all = o->nnames == 0 && o->nre == 0;
+	for (size_t i = 0; i < n; i++)
+		sel[i] = (char)all;
+	for (size_t k = 0; k < o->nnames; k++) {
+		long i = ck_source_find(s, o->names[k]);
+		if (i < 0)
+			return ck_fail("%s: no tensor named %s", ck_source_label(s), o->names[k]);
+		sel[i] = 1;
+	}
+	for (size_t k = 0; k < o->nre; k++) {
+		int hit = 0;
+		for (size_t i = 0; i < n; i++)
+			if (regexec(&o->re[k], ck_source_at(s, i)->name, 0, NULL, 0) == 0)
+				hit = sel[i] = 1;
+		if (!hit)
+			return ck_fail("%s: no tensor matches --match %s", ck_source_label(s),
+				       o->re_text[k]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const ck_source_entry *e = ck_source_at(s, i);
+		if (sel[i] && !e->supported)
+			return ck_fail("%s: tensor %s: type %s cannot be extracted (choose other "
+				       "tensors with NAME or --match)",
+				       ck_source_label(s), e->name, e->type_name);
+	}
+	return 0;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static int add_metadata(const ck_source *s, st_writer *w)
+{
+	if (st_writer_meta(w, "format", "pt") < 0 || st_writer_meta(w, "ckptconv.version", CK_VERSION) < 0)
+		return -1;
+	for (const char *const *p = ck_source_provenance(s); *p; p++) {
+		char hex[65], key[4096];
+		if (ck_sha256_file(*p, hex) < 0)
+			return -1;
+		snprintf(key, sizeof key, "%s%s", ST_SHA_PREFIX, base_name(*p));
+		if (st_writer_meta(w, key, hex) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Read (and so verify) every chosen tensor in order, streaming the numeric
+ * ones to w (NULL when only verifying). One buffer, as large as the largest
+ * tensor, is reused. */
+static int copy_tensors(ck_source *s, const char *sel, st_writer *w, uint64_t *count,
+			uint64_t *bytes)
+{
+	uint64_t max = 0;
+	for (size_t i = 0; i < ck_source_count(s); i++)
+		if (sel[i] && ck_source_at(s, i)->nbytes > max)
+			max = ck_source_at(s, i)->nbytes;
+	if (max > SIZE_MAX)
+		return ck_fail("%s: tensor too large for memory", ck_source_label(s));
+	void *buf = ck_malloc((size_t)max);
+	if (!buf)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < ck_source_count(s); i++) {
+		if (!sel[i])
+			continue;
+		const ck_source_entry *e = ck_source_at(s, i);
+		rc = ck_source_read(s, i, buf, e->nbytes);
+		if (rc < 0)
+			break;
+		(*count)++;
+		*bytes += e->nbytes;
+		if (e->dtype == CK_STRING) {
+			if (w)
+				fprintf(stderr, "%s: note: %s: string tensor %s verified and skipped\n",
+					cli_name(), ck_source_label(s), e->name);
+		} else if (w) {
+			rc = st_writer_write(w, buf, (size_t)e->nbytes);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+static int run(const options *o)
+{
+	ck_source *s = ck_source_open(o->ckpt);
+	if (!s)
+		return cli_lib_error();
+	size_t n = ck_source_count(s);
+	char *sel = ck_malloc(n);
+	st_writer *w = NULL;
+	ck_out *out = NULL;
+	uint64_t count = 0, bytes = 0;
+	int rc = sel && select_tensors(s, o, sel) == 0 && ck_source_check(s) == 0 ? 0 : -1;
+	if (rc == 0 && !o->verify_only) {
+		w = st_writer_new();
+		rc = w ? add_metadata(s, w) : -1;
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			const ck_source_entry *e = ck_source_at(s, i);
+			if (sel[i] && e->dtype != CK_STRING)
+				rc = st_writer_add(w, e->name, e->dtype, e->ndim, e->shape);
+		}
+		if (rc == 0 && !(out = ck_out_open(o->out)))
+			rc = -1;
+		if (rc == 0)
+			rc = st_writer_begin(w, ck_out_fd(out), ck_out_path(out));
+	}
+	if (rc == 0)
+		rc = copy_tensors(s, sel, w, &count, &bytes);
+	if (rc == 0 && w)
+		rc = st_writer_end(w);
+	if (rc == 0 && out) {
+		rc = ck_out_commit(out);
+		out = NULL;
+	}
+	int status = rc == 0 ? CLI_OK : cli_lib_error();
+	if (out)
+		ck_out_abort(out);
+	if (rc == 0 && o->verify_only)
+		printf("%s: %llu tensors verified (%llu bytes)\n", ck_source_label(s),
+		       (unsigned long long)count, (unsigned long long)bytes);
+	st_writer_free(w);
+	free(sel);
+	ck_source_close(s);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	cli_init(argv[0]);
+	if (cli_std_options(argc, argv, usage))
+		return CLI_OK;
+	options o = {0};
+	int rc = parse_args(argc, argv, &o);
+	if (rc == 0)
+		rc = run(&o);
+	free_options(&o);
+	return rc;
+}
