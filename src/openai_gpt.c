@@ -275,3 +275,8 @@ int og_read(og_folder *g, size_t i, void *dst)
 	}
 	return 0;
 }
+
+const char *og_file(const og_folder *g, size_t k)
+{
+	return k < g->nfiles ? npy_label(g->files[k]) : NULL;
+}

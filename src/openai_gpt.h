@@ -43,5 +43,7 @@ void og_close(og_folder *g);
 size_t og_count(const og_folder *g);
 const og_tensor *og_at(const og_folder *g, size_t i);
 int og_read(og_folder *g, size_t i, void *dst);
+/* Path of params_<k>.npy, or NULL past the last file. */
+const char *og_file(const og_folder *g, size_t k);
 
 #endif

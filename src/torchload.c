@@ -80,8 +80,13 @@ int tl_probe(const void *head, size_t n)
 	const unsigned char *h = head;
 	if (n >= 4 && memcmp(h, "PK\3\4", 4) == 0)
 		return 1;
-	return n >= 14 && h[0] == 0x80 && h[2] == 0x8a && h[3] == 10 &&
-	       memcmp(h + 4, legacy_magic, 10) == 0;
+	/* PROTO, a FRAME from protocol 4 on, then LONG1 of the magic number */
+	size_t p = 2;
+	if (n < p || h[0] != 0x80)
+		return 0;
+	if (n > p && h[p] == 0x95)
+		p += 9;
+	return n >= p + 12 && h[p] == 0x8a && h[p + 1] == 10 && memcmp(h + p + 2, legacy_magic, 10) == 0;
 }
 
 /* ---- storages ---- */
@@ -419,7 +424,8 @@ typedef struct {
 	frame *fr;
 	size_t nfr, frcap;
 	int32_t *frame_of; /* object id → frame index + 1 while on the path */
-	uint64_t visits;
+	unsigned char *seen; /* object id → visited before */
+	uint64_t revisits;
 } walker;
 
 static int path_push(walker *w, const char *comp, size_t n)
@@ -443,7 +449,15 @@ static int path_push(walker *w, const char *comp, size_t n)
 	return 0;
 }
 
-static const char *cur_path(const walker *w) { return w->plen ? w->path : "(top)"; }
+/* The current path for a message: "(top)", or at most ~100 characters. */
+static const char *cur_path(walker *w)
+{
+	if (!w->plen)
+		return "(top)";
+	if (w->plen > 100)
+		memcpy(w->path + 96, "...", 4);
+	return w->path;
+}
 
 static int valid_utf8(const unsigned char *s, size_t n)
 {
@@ -507,7 +521,10 @@ static char *bigint_text(const pk_obj *o)
 	while (skip + 1 < n && mag[skip] == 0)
 		skip++;
 	strcpy(out, neg ? "-0x" : "0x");
-	hex(mag + skip, n - skip, out + strlen(out));
+	char *digits = out + strlen(out);
+	hex(mag + skip, n - skip, digits);
+	if (digits[0] == '0' && digits[1]) /* one leading zero nibble */
+		memmove(digits, digits + 1, strlen(digits));
 	free(mag);
 	return out;
 }
@@ -619,10 +636,11 @@ static int visit(walker *w, const pk_obj **op, json_t **out, int *container)
 	*container = 0;
 	if (pk_is_call(o, "torch.Size") && o->u.call.args->u.seq.n == 1)
 		*op = o = o->u.call.args->u.seq.v[0];
-	if (++w->visits > TL_MAX_VISITS)
-		return ck_fail("%s: the pickle's values expand to more than %u items through shared "
-			       "references",
-			       f->label, TL_MAX_VISITS);
+	if (w->seen[o->id] && ++w->revisits > TL_MAX_REVISITS)
+		return ck_fail("%s: the pickle's values expand to more than %u repeated items through "
+			       "shared references",
+			       f->label, TL_MAX_REVISITS);
+	w->seen[o->id] = 1;
 	if (o->kind == PK_CALL && f->view_of[o->id] >= 0)
 		return add_tensor(w, f->view_of[o->id], out);
 	switch (o->kind) {
@@ -679,8 +697,8 @@ static int visit(walker *w, const pk_obj **op, json_t **out, int *container)
 		return 0;
 	}
 	if (w->nfr >= PK_MAX_DEPTH)
-		return ck_fail("%s: %s: values nested deeper than %d levels", f->label, cur_path(w),
-			       PK_MAX_DEPTH);
+		return ck_fail("%s: values nested deeper than %d levels (at %s)", f->label,
+			       PK_MAX_DEPTH, cur_path(w));
 	*container = 1;
 	if (o->kind == PK_DICT || o->kind == PK_CALL || o->kind == PK_PERSID)
 		*out = json_object();
@@ -782,7 +800,8 @@ static int walk(tl_file *f)
 	walker w = {.f = f};
 	int rc = -1;
 	size_t n = pk_object_count(f->main);
-	if (!(w.frame_of = ck_calloc(n ? n : 1, sizeof *w.frame_of)) || path_push(&w, "", 0) < 0)
+	if (!(w.frame_of = ck_calloc(n ? n : 1, sizeof *w.frame_of)) ||
+	    !(w.seen = ck_calloc(n ? n : 1, 1)) || path_push(&w, "", 0) < 0)
 		goto out;
 	w.plen = 0;
 	json_t *root;
@@ -825,6 +844,7 @@ out:
 	free(w.path);
 	free(w.fr);
 	free(w.frame_of);
+	free(w.seen);
 	return rc;
 }
 
@@ -930,13 +950,20 @@ static int open_zip(tl_file *f)
 		return ck_fail("%s: data.pkl of %llu bytes is larger than the %llu accepted", f->label,
 			       (unsigned long long)size, TL_MAX_PICKLE);
 	unsigned char *buf = ck_malloc((size_t)size);
-	if (!buf)
+	size_t llen = strlen(f->label) + strlen(pkl->name) + 3;
+	char *label = ck_malloc(llen);
+	if (!buf || !label) {
+		free(buf);
+		free(label);
 		return -1;
+	}
+	snprintf(label, llen, "%s: %s", f->label, pkl->name);
 	size_t used = 0;
 	int rc = sv_pread(f->fd, buf, (size_t)size, off, f->label);
 	if (rc == 0)
-		rc = pk_load(buf, (size_t)size, pkl->name, allowed_calls, &f->docs[0], &used) < 0 ? -1 : 0;
+		rc = pk_load(buf, (size_t)size, label, allowed_calls, &f->docs[0], &used) < 0 ? -1 : 0;
 	free(buf);
+	free(label);
 	if (rc < 0)
 		return -1;
 	if (used != size)
@@ -1050,7 +1077,7 @@ tl_file *tl_open(const char *path)
 		return NULL;
 	f->fd = -1;
 	struct stat st;
-	unsigned char head[16];
+	unsigned char head[32];
 	if (!(f->label = ck_strdup(path)))
 		goto fail;
 	if ((f->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(f->fd, &st) < 0) {
@@ -1108,6 +1135,15 @@ const char *tl_format(const tl_file *f) { return f->legacy ? "legacy" : "zip"; }
 size_t tl_count(const tl_file *f) { return f->nt; }
 const tl_tensor *tl_at(const tl_file *f, size_t i) { return i < f->nt ? &f->t[i] : NULL; }
 const json_t *tl_values(const tl_file *f) { return f->values; }
+
+void tl_layout(const tl_file *f, size_t i, const char **storage, uint64_t *offset,
+	       const int64_t **stride)
+{
+	const view *x = &f->v[f->t_view[i]];
+	*storage = f->st[x->storage].key;
+	*offset = x->offset;
+	*stride = x->stride;
+}
 
 int tl_read(tl_file *f, size_t i, void *dst)
 {

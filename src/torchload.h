@@ -53,11 +53,12 @@
 
 #include "dtype.h"
 
-#define TL_MAX_PICKLE (1ull << 30)     /* bytes of object pickle we accept */
+#define TL_MAX_PICKLE (256ull << 20)   /* bytes of object pickle we accept */
 #define TL_MAX_EXPANDED (64ull << 20)  /* a view may repeat elements (stride 0)
 					  up to max(file size, this) bytes */
-#define TL_MAX_VISITS (1u << 24)       /* values visited when naming (shared
-					  references are visited per path) */
+#define TL_MAX_REVISITS (1u << 20)     /* a value shared by several paths is
+					  named and converted once per path:
+					  repeated visits are bounded */
 
 typedef struct {
 	char *name;
@@ -69,7 +70,7 @@ typedef struct {
 
 typedef struct tl_file tl_file;
 
-/* 1 if the first bytes (at least 14) look like a PyTorch file: a zip, or a
+/* 1 if the first bytes (up to 32) look like a PyTorch file: a zip, or a
  * pickle of the legacy magic number. */
 int tl_probe(const void *head, size_t n);
 
@@ -82,6 +83,10 @@ size_t tl_count(const tl_file *f);
 const tl_tensor *tl_at(const tl_file *f, size_t i);
 /* Materialise tensor i, contiguous and little-endian, into dst (nbytes). */
 int tl_read(tl_file *f, size_t i, void *dst);
+/* Where tensor i comes from (for listings): its storage key (NULL for a
+ * numpy array held in the pickle), offset and strides in elements. */
+void tl_layout(const tl_file *f, size_t i, const char **storage, uint64_t *offset,
+	       const int64_t **stride);
 /* The top object as JSON (owned by f). */
 const json_t *tl_values(const tl_file *f);
 
