@@ -175,7 +175,7 @@ static pk_obj *new_global(vm *m, const char *mod, size_t ml, const char *name, s
 		qm = "builtins", qml = 8;
 	else if (ml == 8 && memcmp(mod, "copy_reg", 8) == 0)
 		qm = "copyreg", qml = 7;
-	pk_obj *o = new_obj(m, PK_GLOBAL, ml + nl + qml + nl + 3);
+	pk_obj *o = new_obj(m, PK_GLOBAL, ml + 1 + nl + 1 + qml + 1 + nl + 1);
 	if (!o)
 		return NULL;
 	char *p = (char *)(o + 1);
