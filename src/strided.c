@@ -67,6 +67,36 @@ int sv_is_contiguous(int ndim, const int64_t *shape, const int64_t *stride)
 	return n == 0 || (n == 1 && st[0] == 1);
 }
 
+/* Copy one element of es bytes (fixed sizes let the compiler inline). */
+#define COPY_EL(d, s, es)                                                   \
+	do {                                                                \
+		switch (es) {                                               \
+		case 1: *(d) = *(s); break;                                 \
+		case 2: memcpy((d), (s), 2); break;                         \
+		case 4: memcpy((d), (s), 4); break;                         \
+		case 8: memcpy((d), (s), 8); break;                         \
+		default: memcpy((d), (s), (es));                            \
+		}                                                           \
+	} while (0)
+
+/* A 2-D strided block into a C-order R x C destination, in tiles so that a
+ * transposed source is read and written cache line by cache line. */
+static void gather2d(unsigned char *d, const unsigned char *s, size_t es, int64_t R, int64_t C,
+		     int64_t rs, int64_t cs)
+{
+	enum { TILE = 32 };
+	for (int64_t i0 = 0; i0 < R; i0 += TILE) {
+		int64_t i1 = i0 + TILE < R ? i0 + TILE : R;
+		for (int64_t j0 = 0; j0 < C; j0 += TILE) {
+			int64_t j1 = j0 + TILE < C ? j0 + TILE : C;
+			for (int64_t j = j0; j < j1; j++)
+				for (int64_t i = i0; i < i1; i++)
+					COPY_EL(d + (size_t)(i * C + j) * es,
+						s + (size_t)(i * rs + j * cs) * es, es);
+		}
+	}
+}
+
 void sv_gather(void *dst, const void *base, size_t es, int ndim, const int64_t *shape,
 	       const int64_t *stride, uint64_t offset)
 {
@@ -77,41 +107,31 @@ void sv_gather(void *dst, const void *base, size_t es, int ndim, const int64_t *
 	int n = collapse(ndim, shape, stride, sh, st);
 	const unsigned char *src = base;
 	unsigned char *d = dst;
-	uint64_t pos = offset; /* element index of the current row's start */
+	uint64_t pos = offset; /* element index of the current block's start */
 	if (n == 0) {
 		memcpy(d, src + pos * es, es);
 		return;
 	}
-	int64_t inner = sh[n - 1], istep = st[n - 1];
-	uint64_t rows = 1;
-	for (int k = 0; k < n - 1; k++)
-		rows *= (uint64_t)sh[k];
-	for (uint64_t r = 0; r < rows; r++) {
+	/* The innermost one (contiguous rows) or two (strided) dimensions are
+	 * copied as a block; an odometer walks the dimensions outside it. */
+	int inner = n >= 2 && st[n - 1] != 1 ? 2 : 1;
+	int outer = n - inner;
+	uint64_t blocks = 1, block = (uint64_t)sh[n - 1] * (inner == 2 ? (uint64_t)sh[n - 2] : 1);
+	for (int k = 0; k < outer; k++)
+		blocks *= (uint64_t)sh[k];
+	for (uint64_t r = 0; r < blocks; r++) {
 		const unsigned char *q = src + pos * es;
-		if (istep == 1) {
-			memcpy(d, q, (size_t)inner * es);
+		if (inner == 2) {
+			gather2d(d, q, es, sh[n - 2], sh[n - 1], st[n - 2], st[n - 1]);
+		} else if (st[n - 1] == 1) {
+			memcpy(d, q, (size_t)sh[n - 1] * es);
 		} else {
-			size_t qs = (size_t)istep * es;
-			switch (es) {
-			case 1:
-				for (int64_t j = 0; j < inner; j++, q += qs)
-					d[j] = *q;
-				break;
-			case 2:
-				for (int64_t j = 0; j < inner; j++, q += qs)
-					memcpy(d + 2 * j, q, 2);
-				break;
-			case 4:
-				for (int64_t j = 0; j < inner; j++, q += qs)
-					memcpy(d + 4 * j, q, 4);
-				break;
-			default:
-				for (int64_t j = 0; j < inner; j++, q += qs)
-					memcpy(d + es * (size_t)j, q, es);
-			}
+			size_t qs = (size_t)st[n - 1] * es;
+			for (int64_t j = 0; j < sh[n - 1]; j++)
+				COPY_EL(d + (size_t)j * es, q + (size_t)j * qs, es);
 		}
-		d += (size_t)inner * es;
-		for (int k = n - 2; k >= 0; k--) {
+		d += block * es;
+		for (int k = outer - 1; k >= 0; k--) {
 			pos += (uint64_t)st[k];
 			if (++idx[k] < sh[k])
 				break;
