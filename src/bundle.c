@@ -515,8 +515,8 @@ ck_bundle *ck_bundle_open(const char *prefix)
 			e->nbytes = e->size;
 		else if (e->dtype == CK_STRING)
 			e->nbytes = e->nslices ? 0 : e->size;
-		else
-			ck_shape_nbytes(e->dtype, e->ndim, e->shape, &e->nbytes); /* checked above */
+		else if (ck_shape_nbytes(e->dtype, e->ndim, e->shape, &e->nbytes) < 0)
+			r = ck_fail("%s: tensor %s: shape size overflows", b->index_path, e->name);
 	}
 	if (r < 0) {
 		ck_bundle_close(b);
@@ -599,6 +599,54 @@ static int check_range(const ck_bundle *b, const char *name, int shard, uint64_t
 		       (unsigned long long)b->shard_size[shard]);
 }
 
+/* Data ranges of all entries, to check that none overlap: then no tensor
+ * can claim more bytes than the data files hold (a partitioned variable
+ * whose slices all point at the same bytes would otherwise multiply them). */
+typedef struct {
+	int32_t shard;
+	uint64_t off, size;
+	size_t entry;
+} range;
+
+static int cmp_range(const void *a, const void *b)
+{
+	const range *x = a, *y = b;
+	if (x->shard != y->shard)
+		return x->shard < y->shard ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int check_overlaps(const ck_bundle *b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->n; i++)
+		n += b->e[i].nslices ? b->e[i].nslices : 1;
+	range *r = ck_calloc(n, sizeof *r);
+	if (!r)
+		return -1;
+	size_t k = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const ck_bundle_entry *e = &b->e[i];
+		if (!e->nslices && e->size)
+			r[k++] = (range){e->shard, e->offset, e->size, i};
+		for (size_t j = 0; j < e->nslices; j++)
+			if (e->slices[j].size)
+				r[k++] = (range){e->slices[j].shard, e->slices[j].offset,
+						 e->slices[j].size, i};
+	}
+	qsort(r, k, sizeof *r, cmp_range);
+	int rc = 0;
+	for (size_t j = 1; j < k && rc == 0; j++)
+		if (r[j].shard == r[j - 1].shard && r[j].off < r[j - 1].off + r[j - 1].size) {
+			char path[PATH_BUF];
+			ck_bundle_data_path(b, r[j].shard, path, sizeof path);
+			rc = ck_fail("%s: tensor %s: its data overlaps that of tensor %s", path,
+				     b->e[r[j].entry].name, b->e[r[j - 1].entry].name);
+		}
+	free(r);
+	return rc;
+}
+
 int ck_bundle_check_data(ck_bundle *b)
 {
 	if (b->checked)
@@ -632,6 +680,8 @@ int ck_bundle_check_data(ck_bundle *b)
 					e->slices[k].size) < 0)
 				return -1;
 	}
+	if (check_overlaps(b) < 0)
+		return -1;
 	b->checked = 1;
 	return 0;
 }
@@ -849,6 +899,15 @@ static int shard_path(const ck_bundle_writer *w, int shard, char *buf, size_t le
 	return n < 0 || (size_t)n >= len ? ck_fail("%s: path too long", w->prefix) : 0;
 }
 
+/* A new file, replacing any old one (not truncating it in place, which
+ * would also change other hard links to it). */
+static int create_file(const char *path)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -1;
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+}
+
 static void remove_outputs(ck_bundle_writer *w)
 {
 	char path[PATH_BUF];
@@ -878,8 +937,7 @@ ck_bundle_writer *ck_bundle_writer_open(const char *prefix, const ck_bundle_writ
 	}
 	for (int s = 0; s < o->num_shards; s++) {
 		char path[PATH_BUF];
-		int fd = shard_path(w, s, path, sizeof path) < 0
-				 ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		int fd = shard_path(w, s, path, sizeof path) < 0 ? -1 : create_file(path);
 		if (fd < 0) {
 			ck_fail("%s: cannot create: %s", path, strerror(errno));
 			ck_bundle_writer_free(w);
@@ -1164,7 +1222,7 @@ static int write_index(ck_bundle_writer *w)
 	char path[PATH_BUF];
 	if (snprintf(path, sizeof path, "%s.index", w->prefix) >= (int)sizeof path)
 		return ck_fail("%s: path too long", w->prefix);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	int fd = create_file(path);
 	if (fd < 0)
 		return ck_fail("%s: cannot create: %s", path, strerror(errno));
 	ck_table_opts to = {.block_size = w->o.block_size, .snappy = w->o.snappy};

@@ -277,40 +277,37 @@ static int resolve_dir(const char *arg, char **prefix)
 	if (rc < 0)
 		goto out;
 	rc = -1;
-	char *cand = name[0] == '/' ? ck_strdup(name) : concat(dir, "/", name);
-	if (cand && has_index(cand)) {
-		*prefix = cand;
-		rc = 0;
-	} else if (cand && name[0] == '/') {
+	char *cand = name[0] == '/' ? ck_strdup(name) : concat(dir, "/", name), *local = NULL;
+	if (cand && !has_index(cand) && name[0] == '/') {
 		/* Copied from another machine: the same checkpoint next to the state file. */
 		const char *base = strrchr(name, '/') + 1;
-		char *local = *base ? concat(dir, "/", base) : NULL;
-		if (local && has_index(local)) {
-			*prefix = local;
-			rc = 0;
-		} else if (local && exists(local, 0) && ck_table_probe(local) == 1) {
-			v1_error(local);
-			free(local);
-			free(cand);
-			cand = NULL;
-		} else {
-			free(local);
-		}
+		local = *base ? concat(dir, "/", base) : NULL;
 	}
-	if (rc < 0 && cand) {
+	if (cand && has_index(cand)) {
+		*prefix = cand;
+		cand = NULL;
+		rc = 0;
+	} else if (local && has_index(local)) {
+		*prefix = local;
+		local = NULL;
+		rc = 0;
+	} else if (local && exists(local, 0) && ck_table_probe(local) == 1) {
+		v1_error(local);
+	} else if (cand) {
 		char **v = list_prefixes(dir, &n);
 		if (v) {
 			char list[2048];
 			join_list(v, n, list, sizeof list);
 			ck_fail("%s: model_checkpoint_path \"%s\" names a checkpoint that is not there "
 				"(no %s.index); %s%s",
-				state, name, cand, n ? "checkpoints in this directory: " : "no .index file in this directory",
+				state, name, cand,
+				n ? "checkpoints in this directory: " : "no .index file in this directory",
 				list);
 		}
 		free_list(v);
 	}
-	if (rc < 0)
-		free(cand);
+	free(cand);
+	free(local);
 	free(name);
 out:
 	free(state);
@@ -342,6 +339,16 @@ int ck_tf_resolve(const char *arg, char **prefix)
 		*prefix = ck_strdup(arg);
 		return *prefix ? 0 : -1;
 	}
+	if (ends_with(arg, ".meta") && n > 5) { /* the graph file beside the bundle */
+		char *p = ck_strdup(arg);
+		if (p)
+			p[n - 5] = 0;
+		if (p && has_index(p)) {
+			*prefix = p;
+			return 0;
+		}
+		free(p);
+	}
 	if (exists(arg, 0) && ck_table_probe(arg) == 1)
 		return v1_error(arg);
 	if (exists(arg, 0))
@@ -362,7 +369,8 @@ int ck_tf_probe(const char *arg)
 		}
 		return r || n ? 2 : 1;
 	}
-	if (ends_with(arg, ".index") || data_file_prefix(arg) > 0 || has_index(arg))
+	if (ends_with(arg, ".index") || ends_with(arg, ".meta") || data_file_prefix(arg) > 0 ||
+	    has_index(arg))
 		return 2;
 	if (exists(arg, 0))
 		return ck_table_probe(arg) == 1 ? 2 : 0;

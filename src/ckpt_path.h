@@ -1,8 +1,9 @@
 /* ckpt_path.h — what a TensorFlow checkpoint argument names.
  *
  * A TF checkpoint is named by its prefix P (files P.index and
- * P.data-SSSSS-of-NNNNN). Users also pass P.index, one of the data files,
- * or the directory holding a `checkpoint` state file, whose
+ * P.data-SSSSS-of-NNNNN). Users also pass P.index, P.meta (the graph,
+ * beside them), one of the data files, or the directory holding a
+ * `checkpoint` state file, whose
  * model_checkpoint_path names the latest prefix (relative to the directory,
  * or absolute; an absolute path that does not exist, as when the
  * checkpoint was copied from another machine, falls back to the same
@@ -18,8 +19,8 @@
  * prefixes that are. */
 int ck_tf_resolve(const char *arg, char **prefix);
 
-/* How surely arg is a TF checkpoint: 2 = by name or layout (.index, data
- * file name, directory with a state file or .index files, P with P.index
+/* How surely arg is a TF checkpoint: 2 = by name or layout (.index, .meta,
+ * data file name, directory with a state file or .index files, P with P.index
  * beside it), 1 = it is nothing recognisable (TF then explains what is
  * missing), 0 = it is an existing file of some other kind. */
 int ck_tf_probe(const char *arg);

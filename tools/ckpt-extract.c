@@ -22,8 +22,8 @@ static const char usage[] =
 	"partitioned variables are reassembled. Metadata: format=pt, the tool version\n"
 	"and the SHA-256 of the index (which pins every tensor's CRC-32C).\n"
 	"\n"
-	"CKPT: as for ckpt-ls (prefix, PREFIX.index, a data file, or a directory\n"
-	"holding a 'checkpoint' state file).\n"
+	"CKPT: as for ckpt-ls (prefix, PREFIX.index, PREFIX.meta, a data file, or a\n"
+	"directory holding a 'checkpoint' state file).\n"
 	"\n"
 	"  -o, --output OUT  write to OUT instead of standard output\n"
 	"  NAME              only this tensor (repeatable; must exist)\n"
@@ -206,8 +206,9 @@ static int run(const options *o)
 		rc = w ? add_metadata(s, w) : -1;
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			const ck_source_entry *e = ck_source_at(s, i);
-			if (sel[i] && e->dtype != CK_STRING)
-				rc = st_writer_add(w, e->name, e->dtype, e->ndim, e->shape);
+			if (sel[i] && e->dtype != CK_STRING &&
+			    (rc = st_writer_add(w, e->name, e->dtype, e->ndim, e->shape)) < 0)
+				ck_fail("%s: %s", ck_source_label(s), ck_errmsg());
 		}
 		if (rc == 0 && !(out = ck_out_open(o->out)))
 			rc = -1;
