@@ -11,8 +11,9 @@
 #include "npy.h"
 #include "util.h"
 
-#define OG_MAX_JSON (64u << 20)
+#define OG_MAX_JSON (1u << 20) /* the real files are 1.5 and 3.7 KB */
 #define OG_MAX_FILES 1000
+#define OG_MAX_PIECES 65536   /* the release has 146 */
 
 struct og_folder {
 	char *dir;
@@ -176,6 +177,10 @@ og_folder *og_open(const char *dir)
 	    !(names = load_json(dir, "parameters_names.json")) || open_files(g) < 0)
 		goto fail;
 	size_t n = json_array_size(shapes);
+	if (n > OG_MAX_PIECES) {
+		ck_fail("%s/params_shapes.json: %zu shapes (at most %d accepted)", dir, n, OG_MAX_PIECES);
+		goto fail;
+	}
 	if (!(g->t = ck_calloc(n ? n : 1, sizeof *g->t)))
 		goto fail;
 	uint64_t pos = 0;

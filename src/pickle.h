@@ -33,7 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PK_MAX_OBJECTS (1u << 23)  /* nodes per pickle (~400 MB at most) */
+#define PK_MAX_OBJECTS (1u << 22)  /* nodes per pickle (~200 MB at most; a
+				      200k-word XLM vocabulary needs ~1M) */
 #define PK_MAX_STACK (1u << 23)    /* value-stack entries */
 #define PK_MAX_MARKS (1u << 16)    /* open MARKs */
 #define PK_MAX_DEPTH 1000          /* container nesting a consumer should accept */

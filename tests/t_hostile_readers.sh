@@ -108,4 +108,7 @@ check_eq "inert object as JSON" '{"__class__": "__main__.Net", "__args__": [], "
 	"$("$B/ckpt-ls" --values "$H/ok_inert_object.pt" | "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))')"
 check_eq "a list that contains itself" '[{"__cycle__": "(top)"}]' \
 	"$("$B/ckpt-ls" --values "$H/ok_cycle.pt" | "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))')"
+check "legacy storage view read" "$B/ckpt-extract" "$H/ok_legacy_storage_view.pt" -o "$T/view.st"
+check_eq "legacy storage view: the right window" "[3.0, 4.0]" \
+	"$("$PY" -c 'import json,struct,sys; b=open(sys.argv[1],"rb").read(); n=struct.unpack("<Q",b[:8])[0]; print(list(struct.unpack("<2f", b[8+n:])))' "$T/view.st")"
 check "nothing ran" test ! -e /tmp/pwned

@@ -381,6 +381,13 @@ def rebuild(key, numel, offset, size, stride, storage=b"FloatStorage"):
             + tup(size) + tup(stride) + b"\x89ccollections\nOrderedDict\n)RtR")
 
 
+def rebuild_view(key, numel, view, offset, size, stride):
+    """As rebuild, with legacy view metadata (view_key, offset, size) in the id."""
+    t = rebuild(key, numel, offset, size, stride)
+    meta = b"(" + binunicode(view[0]) + b"J" + struct.pack("<i", view[1]) + b"J" + struct.pack("<i", view[2]) + b"t"
+    return t.replace(b"tQ", meta + b"tQ", 1)
+
+
 def one_tensor_dict(t):
     return P2 + b"}" + binunicode("w") + t + b"s."
 
@@ -467,6 +474,11 @@ def gen_hostile(d):
     w["npy_structured.npy"] = lambda p: open(p, "wb").write(npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n", b"\0" * 4))
     # not hostile: read fine, nothing is called
     w["ok_inert_object.pt"] = lambda p: zip_torch(p, P2 + b"c__main__\nNet\n)\x81}" + binunicode("lr") + b"G?\xb9\x99\x99\x99\x99\x99\x9asb.")
+    # an old-torch storage view: tensor (offset 1, size 2) of view (offset 2,
+    # size 4) of storage 0 = [0..7] -> [3.0, 4.0]
+    w["ok_legacy_storage_view.pt"] = lambda p: legacy_torch(
+        p, one_tensor_dict(rebuild_view("0", 8, ("1", 2, 4), 1, [2], [1])), ["0"],
+        struct.pack("<q", 8) + struct.pack("<8f", *range(8)))
     w["ok_cycle.pt"] = lambda p: zip_torch(p, P2 + b"]q\x00h\x00a.")
     for name, writer in w.items():
         writer(os.path.join(d, name))
