@@ -9,7 +9,7 @@
 
 /* The formats, in the order ties are broken. Add a row per back-end. */
 static const ck_source_ops *const backends[] = {
-	&ck_src_tf,
+	&ck_src_tf, &ck_src_torch, &ck_src_npy, &ck_src_safetensors, &ck_src_openai_gpt,
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 
@@ -129,4 +129,9 @@ int ck_source_json_info(const ck_source *s, json_t *obj)
 int ck_source_json_entry(const ck_source *s, size_t i, json_t *obj)
 {
 	return s->ops->json_entry && i < s->n ? s->ops->json_entry(s->h, i, obj) : 0;
+}
+
+const json_t *ck_source_values(const ck_source *s)
+{
+	return s->ops->values ? s->ops->values(s->h) : NULL;
 }

@@ -54,4 +54,10 @@ const char *const *ck_source_provenance(const ck_source *s);
 int ck_source_json_info(const ck_source *s, json_t *obj);
 int ck_source_json_entry(const ck_source *s, size_t i, json_t *obj);
 
+/* The checkpoint's non-tensor values as one JSON value owned by s, or NULL
+ * when the format has none. PyTorch: the whole pickled object with tensors
+ * as {"__tensor__": NAME, ...} (torchload.h); safetensors:
+ * {"__metadata__": {...}}. */
+const json_t *ck_source_values(const ck_source *s);
+
 #endif

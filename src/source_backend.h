@@ -32,8 +32,14 @@ typedef struct {
 	const char *const *(*provenance)(void *h);
 	int (*json_info)(void *h, json_t *obj);          /* may be NULL */
 	int (*json_entry)(void *h, size_t i, json_t *obj); /* may be NULL */
+	/* Non-tensor values as JSON, owned by h; may be NULL (none). */
+	const json_t *(*values)(void *h);
 } ck_source_ops;
 
 extern const ck_source_ops ck_src_tf; /* TF V2 tensor bundles (src_tf.c) */
+extern const ck_source_ops ck_src_torch;       /* PyTorch zip / legacy (src_torch.c) */
+extern const ck_source_ops ck_src_npy;         /* one .npy file (src_npy.c) */
+extern const ck_source_ops ck_src_safetensors; /* a .safetensors file (src_st.c) */
+extern const ck_source_ops ck_src_openai_gpt;  /* OpenAI GPT folder (src_gpt.c) */
 
 #endif

@@ -8,7 +8,7 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: ckpt-ls [--json] CKPT\n"
+	"usage: ckpt-ls [--json | --values] CKPT\n"
 	"\n"
 	"List the tensors of a checkpoint in the file's own order (TF: index order),\n"
 	"one per line: NAME<TAB>DTYPE<TAB>SHAPE. DTYPE is the safetensors spelling\n"
@@ -19,10 +19,17 @@ static const char usage[] =
 	"CKPT is a TensorFlow checkpoint: its prefix (path/model.ckpt), PREFIX.index,\n"
 	"PREFIX.meta, one of its data files, or a directory holding a 'checkpoint' state\n"
 	"file (or a single .index file). Only the index is read; data files need not be\n"
-	"present.\n"
+	"present. CKPT may also be a PyTorch file (.pth/.bin/.pt, zip or legacy format;\n"
+	"read without executing its pickle, tensors named by their path in the saved\n"
+	"object, parts joined with '/'), a .npy file, a .safetensors file, or an OpenAI\n"
+	"GPT folder (params_shapes.json, parameters_names.json, params_N.npy).\n"
 	"\n"
 	"  --json     one JSON document: the checkpoint's details and, per tensor,\n"
 	"             name, dtype, shape, shard, offset, size, crc32c and slices\n"
+	"             (PyTorch: storage, storage_offset, stride)\n"
+	"  --values   the non-tensor values as one JSON document (PyTorch: the saved\n"
+	"             object, tensors shown as {\"__tensor__\": NAME, ...}; safetensors:\n"
+	"             {\"__metadata__\": ...}; null for formats without any)\n"
 	"  --help     this text\n"
 	"  --version  the version\n"
 	"\n"
@@ -107,6 +114,17 @@ static int print_json(const ck_source *s)
 	return rc;
 }
 
+static int print_values(const ck_source *s)
+{
+	const json_t *v = ck_source_values(s);
+	char *text = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_INDENT(1)) : NULL;
+	if (v && !text)
+		return ck_fail("%s: cannot format the values as JSON", ck_source_label(s));
+	printf("%s\n", text ? text : "null");
+	free(text);
+	return 0;
+}
+
 static void print_lines(const ck_source *s)
 {
 	char shape[CK_MAX_DIMS * 21 + 1];
@@ -122,13 +140,15 @@ int main(int argc, char **argv)
 	cli_init(argv[0]);
 	if (cli_std_options(argc, argv, usage))
 		return CLI_OK;
-	int json = 0, dashdash = 0;
+	int json = 0, values = 0, dashdash = 0;
 	const char *ckpt = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!dashdash && strcmp(argv[i], "--") == 0)
 			dashdash = 1;
 		else if (!dashdash && strcmp(argv[i], "--json") == 0)
 			json = 1;
+		else if (!dashdash && strcmp(argv[i], "--values") == 0)
+			values = 1;
 		else if (!dashdash && argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error("unknown option %s", argv[i]);
 		else if (ckpt)
@@ -138,6 +158,8 @@ int main(int argc, char **argv)
 	}
 	if (!ckpt)
 		return cli_usage_error("no checkpoint given");
+	if (json && values)
+		return cli_usage_error("--json and --values are two different documents: choose one");
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 	ck_source *s = ck_source_open(ckpt);
@@ -146,6 +168,9 @@ int main(int argc, char **argv)
 	int rc = CLI_OK;
 	if (json) {
 		if (print_json(s) < 0)
+			rc = cli_lib_error();
+	} else if (values) {
+		if (print_values(s) < 0)
 			rc = cli_lib_error();
 	} else {
 		print_lines(s);
