@@ -49,7 +49,7 @@ $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: src/proto/%.proto | check-deps
 	@mkdir -p $(BUILD)/proto
 	$(PROTOC_C) --proto_path=src/proto --c_out=$(BUILD)/proto $<
 
-$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c $(PROTO_H)
 	$(CC) $(CK_CFLAGS) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<
 
 $(BUILD)/src/%.o: src/%.c $(PROTO_H) | check-deps
