@@ -121,6 +121,11 @@ int ck_source_read(ck_source *s, size_t i, void *buf, uint64_t n)
 
 const char *const *ck_source_provenance(const ck_source *s) { return s->ops->provenance(s->h); }
 
+const char *const *ck_source_files(const ck_source *s)
+{
+	return s->ops->files ? s->ops->files(s->h) : s->ops->provenance(s->h);
+}
+
 int ck_source_json_info(const ck_source *s, json_t *obj)
 {
 	return s->ops->json_info ? s->ops->json_info(s->h, obj) : 0;

@@ -49,6 +49,10 @@ int ck_source_read(ck_source *s, size_t i, void *buf, uint64_t n);
  * every tensor's CRC-32C), NULL-terminated. */
 const char *const *ck_source_provenance(const ck_source *s);
 
+/* Every file the checkpoint consists of (TF: the index and each data shard),
+ * NULL-terminated: what a build must hash to know the input is unchanged. */
+const char *const *ck_source_files(const ck_source *s);
+
 /* Format-specific fields for ckpt-ls --json: for the whole checkpoint and
  * for tensor i (TF: shard, offset, size, crc32c, slices). */
 int ck_source_json_info(const ck_source *s, json_t *obj);

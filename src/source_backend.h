@@ -30,6 +30,9 @@ typedef struct {
 	int (*check)(void *h); /* may be NULL: nothing to check */
 	int (*read)(void *h, size_t i, void *buf, uint64_t n);
 	const char *const *(*provenance)(void *h);
+	/* Every file the checkpoint consists of, NULL-terminated; may be NULL
+	 * when that is exactly the provenance list. */
+	const char *const *(*files)(void *h);
 	int (*json_info)(void *h, json_t *obj);          /* may be NULL */
 	int (*json_entry)(void *h, size_t i, json_t *obj); /* may be NULL */
 	/* Non-tensor values as JSON, owned by h; may be NULL (none). */

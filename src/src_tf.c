@@ -12,6 +12,7 @@ typedef struct {
 	ck_bundle *b;
 	char *prefix;
 	const char *prov[2]; /* the .index, NULL */
+	char **files;        /* the .index, each data shard, NULL */
 	char (*tname)[32];   /* type names of unsupported entries */
 } tf_src;
 
@@ -39,6 +40,9 @@ static void *tf_open(const char *path)
 static void tf_close(void *h)
 {
 	tf_src *t = h;
+	for (char **f = t->files; f && *f; f++)
+		free(*f);
+	free(t->files);
 	ck_bundle_close(t->b);
 	free(t->tname);
 	free(t->prefix);
@@ -69,6 +73,30 @@ static int tf_read(void *h, size_t i, void *buf, uint64_t n)
 }
 
 static const char *const *tf_provenance(void *h) { return ((tf_src *)h)->prov; }
+
+static const char *const *tf_files(void *h)
+{
+	tf_src *t = h;
+	if (t->files)
+		return (const char *const *)t->files;
+	int n = ck_bundle_num_shards(t->b);
+	char **f = ck_calloc((size_t)n + 2, sizeof *f);
+	if (!f)
+		return NULL;
+	f[0] = ck_strdup(ck_bundle_index_path(t->b));
+	for (int i = 0; i < n && f[i]; i++) {
+		char path[4096];
+		f[i + 1] = ck_bundle_data_path(t->b, i, path, sizeof path) < 0 ? NULL : ck_strdup(path);
+	}
+	if (!f[n]) {
+		for (int i = 0; i <= n; i++)
+			free(f[i]);
+		free(f);
+		return NULL;
+	}
+	t->files = f;
+	return (const char *const *)f;
+}
 
 static int tf_json_info(void *h, json_t *obj)
 {
@@ -129,6 +157,7 @@ const ck_source_ops ck_src_tf = {
 	.check = tf_check,
 	.read = tf_read,
 	.provenance = tf_provenance,
+	.files = tf_files,
 	.json_info = tf_json_info,
 	.json_entry = tf_json_entry,
 };

@@ -8,7 +8,7 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: ckpt-ls [--json | --values] CKPT\n"
+	"usage: ckpt-ls [--json | --values | --files] CKPT\n"
 	"\n"
 	"List the tensors of a checkpoint in the file's own order (TF: index order),\n"
 	"one per line: NAME<TAB>DTYPE<TAB>SHAPE. DTYPE is the safetensors spelling\n"
@@ -30,6 +30,8 @@ static const char usage[] =
 	"  --values   the non-tensor values as one JSON document (PyTorch: the saved\n"
 	"             object, tensors shown as {\"__tensor__\": NAME, ...}; safetensors:\n"
 	"             {\"__metadata__\": ...}; null for formats without any)\n"
+	"  --files    the files the checkpoint consists of, one per line (TF: the\n"
+	"             index and every data shard, whether present or not)\n"
 	"  --help     this text\n"
 	"  --version  the version\n"
 	"\n"
@@ -140,7 +142,7 @@ int main(int argc, char **argv)
 	cli_init(argv[0]);
 	if (cli_std_options(argc, argv, usage))
 		return CLI_OK;
-	int json = 0, values = 0, dashdash = 0;
+	int json = 0, values = 0, files = 0, dashdash = 0;
 	const char *ckpt = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!dashdash && strcmp(argv[i], "--") == 0)
@@ -149,6 +151,8 @@ int main(int argc, char **argv)
 			json = 1;
 		else if (!dashdash && strcmp(argv[i], "--values") == 0)
 			values = 1;
+		else if (!dashdash && strcmp(argv[i], "--files") == 0)
+			files = 1;
 		else if (!dashdash && argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error("unknown option %s", argv[i]);
 		else if (ckpt)
@@ -158,8 +162,8 @@ int main(int argc, char **argv)
 	}
 	if (!ckpt)
 		return cli_usage_error("no checkpoint given");
-	if (json && values)
-		return cli_usage_error("--json and --values are two different documents: choose one");
+	if (json + values + files > 1)
+		return cli_usage_error("--json, --values and --files are different documents: choose one");
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 	ck_source *s = ck_source_open(ckpt);
@@ -172,6 +176,12 @@ int main(int argc, char **argv)
 	} else if (values) {
 		if (print_values(s) < 0)
 			rc = cli_lib_error();
+	} else if (files) {
+		const char *const *f = ck_source_files(s);
+		if (!f)
+			rc = cli_lib_error();
+		for (; f && *f; f++)
+			printf("%s\n", *f);
 	} else {
 		print_lines(s);
 	}
