@@ -349,6 +349,7 @@ static int out(ts_writer *w, const void *buf, size_t n)
 	return 0;
 }
 
+/* Store v in little-endian order in 1..8 bytes. */
 static unsigned char *le(unsigned char *p, uint64_t v, int bytes)
 {
 	for (int i = 0; i < bytes; i++)
@@ -394,7 +395,8 @@ static int record_begin(ts_writer *w, const char *name, uint64_t size)
 	p = le(p, FLAGS(size), 2);
 	p = le(p, 0, 2);     /* stored */
 	p = le(p, 0, 4);     /* time, date */
-	p = le(p, 0, 12);    /* crc, sizes: in the data descriptor (or 0) */
+	p = le(p, 0, 4);     /* crc, sizes: in the data descriptor (or 0) */
+	p = le(p, 0, 8);
 	p = le(p, flen, 2);
 	p = le(p, z64 + 4 + pad, 2);
 	if (out(w, h, (size_t)(p - h)) < 0 || out(w, full, flen) < 0)
@@ -573,9 +575,9 @@ int ts_writer_begin(ts_writer *w, int fd, const char *label)
 	if (rc == 0)
 		rc = small_record(w, "data.pkl", pk.p, pk.len);
 	free(pk.p);
-	if (rc < 0)
+	if (rc < 0 || small_record(w, "byteorder", "little", 6) < 0)
 		return -1;
-	return small_record(w, "byteorder", "little", 6);
+	return flush_stage(w);
 }
 
 int ts_writer_storage_begin(ts_writer *w, long sid)
