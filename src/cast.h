@@ -22,8 +22,8 @@
 /* 1 if ck_cast converts from -> to: from is F64/F32/F16/BF16 and to is
  * F32/F16/BF16 (or the same type). */
 int ck_cast_supported(ck_dtype from, ck_dtype to);
-/* Convert n elements; src and dst must not overlap and must be aligned to
- * their element sizes. Returns -1 (with ck_fail) for an unsupported pair. */
+/* Convert n elements; src and dst must not overlap (no alignment needed).
+ * Returns -1 (with ck_fail) for an unsupported pair. */
 int ck_cast(ck_dtype from, ck_dtype to, const void *src, void *dst, size_t n);
 
 #endif

@@ -403,11 +403,12 @@ static int record_begin(ts_writer *w, const char *name, uint64_t size)
 		return -1;
 	p = h;
 	if (z64) {
+		/* as miniz writes it: the compressed size is not known yet (0) */
 		p = le(p, 0x0001, 2);
 		p = le(p, z64 - 4, 2);
 		if (big_size) {
 			p = le(p, size, 8);
-			p = le(p, size, 8);
+			p = le(p, 0, 8);
 		}
 		if (big_off)
 			p = le(p, r->offset, 8);

@@ -123,6 +123,8 @@ gen "${SH[@]}" | "$B/pt-pack" -o "$T/pipe1/" --format both --max-shard-size 3000
 same_files "input from a pipe (no IN)" "$T/det1" "$T/pipe1"
 cat "$T/sh.st" | "$B/pt-pack" - -o "$T/pipe2/" --format both --max-shard-size 3000 --dtype bf16
 same_files "input from a pipe (IN is -)" "$T/det1" "$T/pipe2"
+cat "$T/rev.st" | "$B/pt-pack" -o "$T/rev_pipe/" --format both
+same_files "pipe and file input agree when data order is unlike header order" "$T/rev" "$T/rev_pipe"
 "$B/pt-pack" "$T/all.st" -o - --format safetensors >"$T/stdout.safetensors"
 cmp -s "$T/stdout.safetensors" "$T/all/model.safetensors" && ok "safetensors to stdout" || fail "safetensors to stdout differs"
 mkdir -p "$T/stdout"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,7 +59,7 @@ static const char usage[] =
 
 enum { FMT_PT = 1, FMT_ST = 2, FMT_BOTH = 3 };
 
-#define CHUNK (8u << 20) /* bytes read from the input at a time */
+#define CHUNK (4u << 20) /* bytes handled at a time (a multiple of 8) */
 
 typedef struct {
 	const char *in, *out;
@@ -87,6 +88,9 @@ typedef struct {
 	options opt;
 	st_reader *r;
 	const char *label;
+	int mapped;          /* input is a regular file, read through mmap */
+	int fd;
+	uint64_t data_start; /* file offset of the data buffer */
 	size_t n;
 	ck_dtype *dtype;  /* output dtype per header tensor */
 	size_t *shard_of; /* per header tensor */
@@ -361,8 +365,11 @@ static int cmp_data_order(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 	const st_tensor *tx = st_at(g_order_reader, x), *ty = st_at(g_order_reader, y);
+	/* the reader's order: by offset, empty tensors first, then header order */
 	if (tx->begin != ty->begin)
 		return tx->begin < ty->begin ? -1 : 1;
+	if (tx->end != ty->end)
+		return tx->end < ty->end ? -1 : 1;
 	return x < y ? -1 : 1;
 }
 
@@ -516,6 +523,28 @@ static int end_shard(packer *p, size_t k)
 	return 0;
 }
 
+/* n bytes of tensor i (cast if asked) to its shard's files. */
+static int write_chunk(packer *p, shard *s, size_t i, const unsigned char *in, size_t n)
+{
+	const st_tensor *t = st_at(p->r, i);
+	size_t m = n;
+	if (p->dtype[i] != t->dtype) {
+		size_t isz = ck_dtype_size(t->dtype);
+		if (ck_cast(t->dtype, p->dtype[i], in, p->castbuf, n / isz) < 0)
+			return -1;
+		in = p->castbuf;
+		m = n / isz * ck_dtype_size(p->dtype[i]);
+	}
+	if (s->pt && ts_writer_write(s->pt, in, m) < 0)
+		return -1;
+	if (s->st && st_writer_write(s->st, in, m) < 0)
+		return -1;
+	return 0;
+}
+
+/* Copy tensor i, the next in data order. From a pipe its bytes are read
+ * into a buffer; from a regular file each chunk is mapped straight from the
+ * page cache (no copy) and unmapped after use, so memory stays bounded. */
 static int copy_tensor(packer *p, size_t i)
 {
 	const st_tensor *t = st_at(p->r, i);
@@ -524,29 +553,57 @@ static int copy_tensor(packer *p, size_t i)
 		return -1;
 	if (s->pt && ts_writer_storage_begin(s->pt, p->storage[i]) < 0)
 		return -1;
-	int cast = p->dtype[i] != t->dtype;
-	size_t isz = ck_dtype_size(t->dtype), osz = ck_dtype_size(p->dtype[i]);
-	uint64_t left = t->end - t->begin;
-	while (left) {
-		size_t n = left < CHUNK ? (size_t)left : CHUNK; /* CHUNK is a multiple of 8 */
-		if (st_read(p->r, p->inbuf, n) < 0)
+	uint64_t size = t->end - t->begin;
+	for (uint64_t done = 0; done < size;) {
+		size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
+		const unsigned char *in = p->inbuf;
+		void *map = NULL;
+		size_t maplen = 0;
+		if (p->mapped) {
+			uint64_t at = p->data_start + t->begin + done;
+			uint64_t base = at - at % (uint64_t)sysconf(_SC_PAGESIZE);
+			maplen = (size_t)(at - base) + n;
+			map = mmap(NULL, maplen, PROT_READ, MAP_SHARED | MAP_POPULATE, p->fd, (off_t)base);
+			if (map == MAP_FAILED)
+				return ck_fail("%s: tensor %s: cannot map the input: %s", p->label, t->name,
+					       strerror(errno));
+			in = (const unsigned char *)map + (at - base);
+		} else if (st_read(p->r, p->inbuf, n) < 0) {
 			return -1;
-		const unsigned char *data = p->inbuf;
-		size_t m = n;
-		if (cast) {
-			if (ck_cast(t->dtype, p->dtype[i], p->inbuf, p->castbuf, n / isz) < 0)
-				return -1;
-			data = p->castbuf;
-			m = n / isz * osz;
 		}
-		if (s->pt && ts_writer_write(s->pt, data, m) < 0)
+		int rc = write_chunk(p, s, i, in, n);
+		if (map)
+			munmap(map, maplen);
+		if (rc < 0)
 			return -1;
-		if (s->st && st_writer_write(s->st, data, m) < 0)
-			return -1;
-		left -= n;
+		done += n;
 	}
 	if (--s->left == 0)
 		return end_shard(p, p->shard_of[i]);
+	return 0;
+}
+
+/* A regular file is read through mmap: check first that its size is what
+ * the header promises (the stream reader's checks, done up front). */
+static int map_input(packer *p)
+{
+	struct stat st;
+	unsigned char len8[8];
+	if (fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode) || pread(p->fd, len8, 8, 0) != 8)
+		return 0;
+	uint64_t hlen = 0;
+	for (int k = 7; k >= 0; k--)
+		hlen = hlen << 8 | len8[k];
+	p->data_start = 8 + hlen;
+	uint64_t have = (uint64_t)st.st_size - p->data_start, want = st_data_size(p->r);
+	if (have > want)
+		return ck_fail("%s: trailing bytes after the last tensor", p->label);
+	for (size_t j = 0; j < p->n && have < want; j++) {
+		const st_tensor *t = st_at(p->r, p->order[j]);
+		if (t->end > have)
+			return ck_fail("%s: tensor %s: stream ends before its data is complete", p->label, t->name);
+	}
+	p->mapped = 1;
 	return 0;
 }
 
@@ -587,8 +644,9 @@ out:
 
 static int pack(packer *p)
 {
-	p->inbuf = ck_malloc(CHUNK);
-	if (!p->inbuf)
+	if (map_input(p) < 0)
+		return -1;
+	if (!p->mapped && !(p->inbuf = ck_malloc(CHUNK)))
 		return -1;
 	if (p->opt.cast && !(p->castbuf = ck_malloc(2 * (size_t)CHUNK))) /* F16 -> F32 doubles */
 		return -1;
@@ -596,13 +654,19 @@ static int pack(packer *p)
 	p->outs = ck_calloc(2 * p->nshards + 2, sizeof *p->outs);
 	if (!p->outs || make_dirs(p) < 0)
 		return -1;
-	int err;
-	long i;
-	while ((i = st_next(p->r, &err)) >= 0)
-		if (copy_tensor(p, (size_t)i) < 0)
+	if (p->mapped) {
+		for (size_t j = 0; j < p->n; j++)
+			if (copy_tensor(p, p->order[j]) < 0)
+				return -1;
+	} else {
+		int err;
+		long i;
+		while ((i = st_next(p->r, &err)) >= 0)
+			if (copy_tensor(p, (size_t)i) < 0)
+				return -1;
+		if (err)
 			return -1;
-	if (err)
-		return -1;
+	}
 	for (size_t k = 0; k < p->nshards; k++)
 		if (p->sh[k].state == 0 && (begin_shard(p, k) < 0 || end_shard(p, k) < 0))
 			return -1;
@@ -704,6 +768,7 @@ int main(int argc, char **argv)
 		cleanup(&p, 1);
 		return cli_usage_error("no input: give IN or pipe a safetensors stream in");
 	}
+	p.fd = fd;
 	p.r = st_reader_open(fd, p.label);
 	if (!p.r || plan(&p) < 0 || pack(&p) < 0 || commit_all(&p) < 0) {
 		cli_lib_error();

@@ -1,7 +1,7 @@
 """Check what pt-pack wrote against the safetensors stream it read, with torch.
 
 usage: ptcheck.py STREAM OUT --version V [--format pt|safetensors|both]
-                  [--dtype f32|f16|bf16] [--max-shard-size SIZE] [--no-replay]
+                  [--dtype f32|f16|bf16] [--max-shard-size SIZE]
 
 OUT is what was given to pt-pack -o (a directory or a file). Checks:
   * exactly the expected files exist (a directory holds nothing else);
@@ -11,8 +11,7 @@ OUT is what was given to pt-pack -o (a directory or a file). Checks:
     .to(dtype) of it); aliases share their target's storage;
   * every .bin's data.pkl is byte-identical to torch.save() of what was
     loaded, and the whole file to torch's own zip writer
-    (torch._C.PyTorchFileWriter) given the same records (--no-replay skips
-    this for huge files);
+    (torch._C.PyTorchFileWriter) given the same records;
   * every .safetensors parses (header padded to 8 with spaces, offsets tile
     the data), holds each non-alias tensor once in the input's data order,
     bytes equal, __metadata__ = format pt + the input's ckptconv.* entries;
@@ -20,7 +19,6 @@ OUT is what was given to pt-pack -o (a directory or a file). Checks:
 Prints "ok - ..." / "FAIL - ..." lines (tests/lib.sh convention)."""
 import argparse
 import collections
-import io
 import json
 import os
 import sys
@@ -139,20 +137,36 @@ def contiguous_stride(shape):
     return torch.empty(shape, dtype=torch.uint8, device="meta").stride()
 
 
+def same_file(a, b):
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(1 << 26), fb.read(1 << 26)
+            if x != y:
+                return False
+            if not x:
+                return True
+
+
 def replay_with_torch_writer(path, tmpdir):
-    """Rewrite path's records with torch's own zip writer; True if identical."""
+    """Rewrite path's records with torch's own zip writer; True if identical.
+    Record data is handed over as pointers into a memory map (no copies)."""
     z = zipfile.ZipFile(path)
+    mm = np.memmap(path, dtype=np.uint8, mode="r")
     ref = os.path.join(tmpdir, os.path.basename(path))
     w = torch._C.PyTorchFileWriter(ref)
     for info in z.infolist():
         name = info.filename.split("/", 1)[1]
-        if name != "version":  # write_end_of_file writes it
-            data = z.read(info.filename)
-            w.write_record(name, data, len(data))
+        if name == "version":  # write_end_of_file writes it
+            continue
+        h = info.header_offset
+        at = h + 30 + int.from_bytes(mm[h + 26:h + 28], "little") + int.from_bytes(mm[h + 28:h + 30], "little")
+        if info.file_size:
+            w.write_record(name, mm[at:at + info.file_size].ctypes.data, info.file_size)
+        else:
+            w.write_record(name, b"", 0)
     w.write_end_of_file()
-    del w
-    with open(path, "rb") as a, open(ref, "rb") as b:
-        same = a.read() == b.read()
+    del w, mm
+    same = same_file(path, ref)
     os.unlink(ref)
     return same
 
@@ -165,7 +179,6 @@ def main():
     ap.add_argument("--dtype", default=None)
     ap.add_argument("--max-shard-size", default=None)
     ap.add_argument("--version", required=True, help="pt-pack's version (ckptconv.version)")
-    ap.add_argument("--no-replay", action="store_true")
     a = ap.parse_args()
 
     _, _, tensors, meta, data = read_safetensors(a.stream)
@@ -262,18 +275,20 @@ def main():
                   z.read(f"{arch}/byteorder") == b"little" and z.read(f"{arch}/version") == b"3\n",
                   f"{path}: records data.pkl, byteorder, one per storage, version under {arch}/", f"{recs[:6]}")
             check(z.testzip() is None, f"{path}: every record's CRC-32")
-            buf = io.BytesIO()
-            torch.save(sd, buf)
-            ref = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
-            check(z.read(f"{arch}/data.pkl") == ref.read("archive/data.pkl"),
+            tmpdir = os.path.dirname(os.path.abspath(a.stream))
+            saved = os.path.join(tmpdir, "torch_save.bin")
+            torch.save(sd, saved)
+            del sd
+            check(z.read(f"{arch}/data.pkl") == zipfile.ZipFile(saved).read("torch_save/data.pkl"),
                   f"{path}: data.pkl is byte-identical to torch.save's")
-            if not a.no_replay:
-                check(replay_with_torch_writer(path, os.path.dirname(os.path.abspath(a.stream))),
-                      f"{path}: byte-identical to torch's zip writer given the same records")
+            os.unlink(saved)
+            check(replay_with_torch_writer(path, tmpdir),
+                  f"{path}: byte-identical to torch's zip writer given the same records")
 
     # ---- safetensors files
     if "safetensors" in bases:
-        order = sorted(range(len(tensors)), key=lambda i: (tensors[i][3][0], i))
+        # the order the stream delivers data: by offset, empty tensors first
+        order = sorted(range(len(tensors)), key=lambda i: (tensors[i][3][0], tensors[i][3][1], i))
         for k in range(nshards):
             path = shard_path(bases["safetensors"], k)
             n, raw, got, gmeta, gdata = read_safetensors(path)
