@@ -76,6 +76,9 @@ for size in 3000 3KB 3kB 2KiB 24Kb 2500 8000 1000000 1GB 0; do
 	check "shards of $size: pt-pack" "$B/pt-pack" "$T/sh.st" -o "$T/sh$size/" --format both --max-shard-size "$size"
 	verify "shards of $size" "$T/sh.st" "$T/sh$size/" --format both --max-shard-size "$size"
 done
+gen --many 70 w. I8 3 --meta ckptconv.alias.tied=w.7 >"$T/sh70.st"
+check "70 shards of both kinds (142 files): pt-pack" "$B/pt-pack" "$T/sh70.st" -o "$T/sh70/" --format both --max-shard-size 3
+verify "70 shards" "$T/sh70.st" "$T/sh70/" --format both --max-shard-size 3
 mkdir -p "$T/shfile"
 check "shards of a named file: pt-pack" "$B/pt-pack" "$T/sh.st" -o "$T/shfile/w.bin" --max-shard-size=3000
 verify "shards of a named file" "$T/sh.st" "$T/shfile/w.bin" --max-shard-size 3000

@@ -57,7 +57,9 @@ static const char usage[] =
 	"no torch 1.13 storage type: safetensors only. Output appears only when the\n"
 	"whole run succeeds; the same input always gives the same bytes.\n";
 
-enum { FMT_PT = 1, FMT_ST = 2, FMT_BOTH = 3 };
+/* The two kinds of output file, and --format as a set of them. */
+enum { PT, ST, KINDS };
+enum { FMT_PT = 1 << PT, FMT_ST = 1 << ST, FMT_BOTH = FMT_PT | FMT_ST };
 
 #define CHUNK (4u << 20) /* bytes handled at a time (a multiple of 8) */
 
@@ -78,8 +80,8 @@ typedef struct {
 typedef struct {
 	size_t left; /* tensors whose data has not arrived yet */
 	int state;   /* 0 not begun, 1 writing, 2 finished */
-	char *path[2];
-	ck_out *out[2];
+	char *path[KINDS];
+	ck_out *out[KINDS];
 	ts_writer *pt;
 	st_writer *st;
 } shard;
@@ -101,7 +103,7 @@ typedef struct {
 	uint64_t total;
 	size_t nshards;
 	shard *sh;
-	char *base[2];    /* unsharded output path per format (index 0 pt, 1 st) */
+	char *base[KINDS]; /* output path of each kind before sharding */
 	ck_out **outs;    /* every output opened, in order */
 	size_t nouts;
 	char **made_dirs; /* directories this run created (removed on failure) */
@@ -230,7 +232,7 @@ static int resolve_outputs(packer *p)
 			return cli_usage_error("-o - needs --format pt or --format safetensors");
 		if (o->shard)
 			return cli_usage_error("-o - cannot hold shards");
-		p->base[o->format == FMT_PT ? 0 : 1] = ck_strdup("-");
+		p->base[o->format == FMT_PT ? PT : ST] = ck_strdup("-");
 		return 0;
 	}
 	int dir = ends_with(o->out, "/") || is_dir(o->out);
@@ -238,9 +240,9 @@ static int resolve_outputs(packer *p)
 		if (!o->format)
 			o->format = FMT_ST;
 		if (o->format & FMT_PT)
-			p->base[0] = join(o->out, "pytorch_model.bin");
+			p->base[PT] = join(o->out, "pytorch_model.bin");
 		if (o->format & FMT_ST)
-			p->base[1] = join(o->out, "model.safetensors");
+			p->base[ST] = join(o->out, "model.safetensors");
 	} else {
 		int ext = ends_with(o->out, ".safetensors") ? FMT_ST
 			  : ends_with(o->out, ".bin") || ends_with(o->out, ".pt") || ends_with(o->out, ".pth")
@@ -255,7 +257,7 @@ static int resolve_outputs(packer *p)
 					       o->format == FMT_PT ? "PyTorch" : "safetensors");
 		if (!o->format)
 			o->format = ext;
-		p->base[o->format == FMT_PT ? 0 : 1] = ck_strdup(o->out);
+		p->base[o->format == FMT_PT ? PT : ST] = ck_strdup(o->out);
 	}
 	return 0;
 }
@@ -415,7 +417,7 @@ static int plan(packer *p)
 	for (size_t i = 0; i < p->n; i++)
 		p->sh[p->shard_of[i]].left++;
 	for (size_t k = 0; k < p->nshards; k++)
-		for (int f = 0; f < 2; f++) {
+		for (int f = 0; f < KINDS; f++) {
 			if (!p->base[f])
 				continue;
 			p->sh[k].path[f] = p->nshards > 1 ? hf_shard_name(p->base[f], k + 1, p->nshards)
@@ -448,8 +450,8 @@ static int begin_shard(packer *p, size_t k)
 {
 	shard *s = &p->sh[k];
 	s->state = 1;
-	if (s->path[0]) {
-		char *arch = strcmp(s->path[0], "-") ? ts_archive_name(s->path[0]) : ck_strdup("archive");
+	if (s->path[PT]) {
+		char *arch = strcmp(s->path[PT], "-") ? ts_archive_name(s->path[PT]) : ck_strdup("archive");
 		s->pt = arch ? ts_writer_new(arch) : NULL;
 		free(arch);
 		if (!s->pt)
@@ -471,11 +473,11 @@ static int begin_shard(packer *p, size_t k)
 			    ts_writer_tensor(s->pt, p->alias[a].name, p->storage[tg], t->ndim, t->shape) < 0)
 				return -1;
 		}
-		if (!(s->out[0] = open_output(p, s->path[0])) ||
-		    ts_writer_begin(s->pt, ck_out_fd(s->out[0]), s->path[0]) < 0)
+		if (!(s->out[PT] = open_output(p, s->path[PT])) ||
+		    ts_writer_begin(s->pt, ck_out_fd(s->out[PT]), s->path[PT]) < 0)
 			return -1;
 	}
-	if (s->path[1]) {
+	if (s->path[ST]) {
 		s->st = st_writer_new();
 		if (!s->st)
 			return -1;
@@ -483,7 +485,7 @@ static int begin_shard(packer *p, size_t k)
 			size_t i = p->order[j];
 			const st_tensor *t = st_at(p->r, i);
 			if (p->shard_of[i] == k && st_writer_add(s->st, t->name, p->dtype[i], t->ndim, t->shape) < 0)
-				return ck_fail("%s: %s", s->path[1], ck_errmsg());
+				return ck_fail("%s: %s", s->path[ST], ck_errmsg());
 		}
 		if (st_writer_meta(s->st, "format", "pt") < 0)
 			return -1;
@@ -499,8 +501,8 @@ static int begin_shard(packer *p, size_t k)
 				return -1;
 		}
 		if (st_writer_meta(s->st, "ckptconv.version", CK_VERSION) < 0 ||
-		    !(s->out[1] = open_output(p, s->path[1])) ||
-		    st_writer_begin(s->st, ck_out_fd(s->out[1]), s->path[1]) < 0)
+		    !(s->out[ST] = open_output(p, s->path[ST])) ||
+		    st_writer_begin(s->st, ck_out_fd(s->out[ST]), s->path[ST]) < 0)
 			return -1;
 	}
 	return 0;
@@ -607,9 +609,11 @@ static int map_input(packer *p)
 	return 0;
 }
 
+/* The index of a sharded output: tied names are listed for the .bin (they
+ * are in it), not for safetensors (written once, as transformers does). */
 static int write_index(packer *p, int f)
 {
-	size_t n = f == 0 ? p->n + p->nalias : p->n;
+	size_t n = f == PT ? p->n + p->nalias : p->n;
 	const char **names = ck_calloc(n ? n : 1, sizeof *names);
 	const char **files = ck_calloc(n ? n : 1, sizeof *files);
 	char *path = NULL, *json = NULL;
@@ -620,7 +624,7 @@ static int write_index(packer *p, int f)
 		names[i] = st_at(p->r, i)->name;
 		files[i] = base_name(p->sh[p->shard_of[i]].path[f]);
 	}
-	for (size_t a = 0; f == 0 && a < p->nalias; a++) {
+	for (size_t a = 0; f == PT && a < p->nalias; a++) {
 		names[p->n + a] = p->alias[a].name;
 		files[p->n + a] = base_name(p->sh[p->shard_of[p->alias[a].target]].path[f]);
 	}
@@ -670,7 +674,7 @@ static int pack(packer *p)
 	for (size_t k = 0; k < p->nshards; k++)
 		if (p->sh[k].state == 0 && (begin_shard(p, k) < 0 || end_shard(p, k) < 0))
 			return -1;
-	for (int f = 0; f < 2 && p->nshards > 1; f++)
+	for (int f = 0; f < KINDS && p->nshards > 1; f++)
 		if (p->base[f] && write_index(p, f) < 0)
 			return -1;
 	return 0;
@@ -714,8 +718,8 @@ static void cleanup(packer *p, int failed)
 	for (size_t k = 0; k < p->nshards && p->sh; k++) {
 		ts_writer_free(p->sh[k].pt);
 		st_writer_free(p->sh[k].st);
-		free(p->sh[k].path[0]);
-		free(p->sh[k].path[1]);
+		free(p->sh[k].path[PT]);
+		free(p->sh[k].path[ST]);
 	}
 	for (size_t i = 0; i < p->nouts; i++)
 		if (failed && p->outs[i])
@@ -733,8 +737,8 @@ static void cleanup(packer *p, int failed)
 	free(p->storage);
 	free(p->order);
 	free(p->alias);
-	free(p->base[0]);
-	free(p->base[1]);
+	free(p->base[PT]);
+	free(p->base[ST]);
 	free(p->inbuf);
 	free(p->castbuf);
 	st_reader_free(p->r);
