@@ -51,8 +51,9 @@ static const char usage[] =
 	"\n"
 	"The .bin holds an OrderedDict of the input's tensors in header order, then\n"
 	"the tied weights the stream declares (metadata \"ckptconv.alias.NAME\":\n"
-	"\"TARGET\") as extra names sharing TARGET's storage. A .safetensors file holds\n"
-	"each tensor once, in the input's data order, with __metadata__\n"
+	"\"TARGET\") as extra names sharing TARGET's storage (and shard). A\n"
+	".safetensors file holds each tensor once, tied names left out as\n"
+	"transformers does, in the input's data order, with __metadata__\n"
 	"{\"format\": \"pt\"} plus the input's ckptconv.* provenance. U16/U32/U64 have\n"
 	"no torch 1.13 storage type: safetensors only. Output appears only when the\n"
 	"whole run succeeds; the same input always gives the same bytes.\n";
