@@ -126,6 +126,11 @@ gen "${SH[@]}" | "$B/pt-pack" -o "$T/pipe1/" --format both --max-shard-size 3000
 same_files "input from a pipe (no IN)" "$T/det1" "$T/pipe1"
 cat "$T/sh.st" | "$B/pt-pack" - -o "$T/pipe2/" --format both --max-shard-size 3000 --dtype bf16
 same_files "input from a pipe (IN is -)" "$T/det1" "$T/pipe2"
+"$B/pt-pack" -o "$T/stdin_file/" --format both --max-shard-size 3000 --dtype bf16 <"$T/sh.st"
+same_files "standard input redirected from the file" "$T/det1" "$T/stdin_file"
+{ printf 'JUNKJUNK'; cat "$T/sh.st"; } >"$T/prefixed.st"
+(dd bs=8 count=1 status=none >/dev/null; "$B/pt-pack" -o "$T/stdin_off/" --format both --max-shard-size 3000 --dtype bf16) <"$T/prefixed.st"
+same_files "standard input: a file read from an offset" "$T/det1" "$T/stdin_off"
 cat "$T/rev.st" | "$B/pt-pack" -o "$T/rev_pipe/" --format both
 same_files "pipe and file input agree when data order is unlike header order" "$T/rev" "$T/rev_pipe"
 "$B/pt-pack" "$T/all.st" -o - --format safetensors >"$T/stdout.safetensors"

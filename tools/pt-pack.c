@@ -591,13 +591,10 @@ static int copy_tensor(packer *p, size_t i)
 static int map_input(packer *p)
 {
 	struct stat st;
-	unsigned char len8[8];
-	if (fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode) || pread(p->fd, len8, 8, 0) != 8)
+	off_t at = lseek(p->fd, 0, SEEK_CUR); /* the reader stopped where the data starts */
+	if (at < 0 || fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < at)
 		return 0;
-	uint64_t hlen = 0;
-	for (int k = 7; k >= 0; k--)
-		hlen = hlen << 8 | len8[k];
-	p->data_start = 8 + hlen;
+	p->data_start = (uint64_t)at;
 	uint64_t have = (uint64_t)st.st_size - p->data_start, want = st_data_size(p->r);
 	if (have > want)
 		return ck_fail("%s: trailing bytes after the last tensor", p->label);
