@@ -5,6 +5,7 @@
 #   make test            build from clean, run all tests (plain and ASan+UBSan)
 #   make deps            install the Debian packages (as root)
 #   make SAN=1           build with AddressSanitizer + UBSan into bin-san/
+#   make test-large      opt-in slow tests: ZIP64 over 4 GiB, exhaustive casts
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -36,7 +37,7 @@ LIB := $(BUILD)/libckpt.a
 TOOLS := $(patsubst tools/%.c,$(BIN)/%,$(wildcard tools/*.c))
 TEST_PROGS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*.c))
 
-.PHONY: all check-deps deps test test-plain test-san clean example
+.PHONY: all check-deps deps test test-plain test-san test-large clean example
 all: $(TOOLS) $(TEST_PROGS)
 
 check-deps:
@@ -92,6 +93,10 @@ test-plain: all
 test-san:
 	$(MAKE) SAN=1 all
 	tests/run.sh bin-san build-san/tests
+
+# Opt-in: files over 4 GiB (ZIP64) and all 2^32 F32 casts; ~25 GB of disk.
+test-large: all
+	tests/large/run.sh $(BIN) $(BUILD)/tests
 
 clean:
 	rm -rf build build-san bin bin-san tests/tmp

@@ -87,7 +87,10 @@ static int cmp_begin(const void *a, const void *b)
 	const st_tensor *y = &g_sort_reader->t[*(const size_t *)b];
 	if (x->begin != y->begin)
 		return x->begin < y->begin ? -1 : 1;
-	/* zero-size tensors share an offset: keep header order */
+	/* zero-size tensors share their offset with the next tensor: they come
+	 * first, then header order */
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 

@@ -131,7 +131,7 @@ int ck_read_file(const char *path, size_t max_bytes, char **data, size_t *len)
 
 /* Temporary paths not yet committed, for the signal and exit handlers. The
  * handler only calls unlink(), which is async-signal-safe. */
-#define MAX_PENDING 64
+#define MAX_PENDING 1024
 static char pending[MAX_PENDING][PATH_MAX];
 static volatile sig_atomic_t pending_used[MAX_PENDING];
 static int handlers_installed;
