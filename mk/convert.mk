@@ -73,21 +73,21 @@ define ckptconv
 $(if $(filter $(2),$(CKPTCONV_TYPES)),,$(error ckptconv: unknown model type '$(2)' (known: $(CKPTCONV_TYPES))))
 $(if $(3),,$(error ckptconv: no checkpoint given for $(1)))
 CKPTCONV_OUTPUTS += $(1)
-$(1)_MODEL := $(2)
-$(1)_CKPT := $(3)
-$(1)_STATE := $(1)/.ckptconv
-$(1)_SRCDIR := $$(call ckptconv-ckpt-dir,$(3))
-$(1)_CONFIG := $$(or $$(call ckptconv-opt,CONFIG,$(4)),$$(call ckptconv-first,$$($(1)_SRCDIR),$$($(2)_CONFIG)))
-$(1)_VOCABDIR := $$(or $$(call ckptconv-opt,VOCAB,$(4)),$$($(1)_SRCDIR))
-$(1)_FORMAT := $$(or $$(call ckptconv-opt,FORMAT,$(4)),both)
-$(1)_DTYPE := $$(call ckptconv-opt,DTYPE,$(4))
-$(1)_SHARD := $$(call ckptconv-opt,SHARD,$(4))
-$(1)_TASK := $$(call ckptconv-opt,TASK,$(4))
-$(1)_RULES := $$($(2)_DIR)/$$($(2)_RULES)
-$(1)_VOCAB_PAIRS := $$(call ckptconv-vocab-pairs,$$($(1)_VOCABDIR),$$($(2)_VOCAB))
-$(1)_VOCAB_OUT := $$(foreach p,$$($(1)_VOCAB_PAIRS),$(1)/$$(call ckptconv-pair-dst,$$(p)))
-$(1)_VOCAB_IN := $$(foreach p,$$($(1)_VOCAB_PAIRS),$$($(1)_VOCABDIR)/$$(call ckptconv-pair-src,$$(p)))
-$(1)_DIGEST := $(CKPTCONV_BIN)/ckpt-digest --cache $(1)/.ckptconv/digest.cache
+ckptconv.$(1).MODEL := $(2)
+ckptconv.$(1).CKPT := $(3)
+ckptconv.$(1).STATE := $(1)/.ckptconv
+ckptconv.$(1).SRCDIR := $$(call ckptconv-ckpt-dir,$(3))
+ckptconv.$(1).CONFIG := $$(or $$(call ckptconv-opt,CONFIG,$(4)),$$(call ckptconv-first,$$(ckptconv.$(1).SRCDIR),$$($(2)_CONFIG)))
+ckptconv.$(1).VOCABDIR := $$(or $$(call ckptconv-opt,VOCAB,$(4)),$$(ckptconv.$(1).SRCDIR))
+ckptconv.$(1).FORMAT := $$(or $$(call ckptconv-opt,FORMAT,$(4)),both)
+ckptconv.$(1).DTYPE := $$(call ckptconv-opt,DTYPE,$(4))
+ckptconv.$(1).SHARD := $$(call ckptconv-opt,SHARD,$(4))
+ckptconv.$(1).TASK := $$(call ckptconv-opt,TASK,$(4))
+ckptconv.$(1).RULES := $$($(2)_DIR)/$$($(2)_RULES)
+ckptconv.$(1).VOCAB_PAIRS := $$(call ckptconv-vocab-pairs,$$(ckptconv.$(1).VOCABDIR),$$($(2)_VOCAB))
+ckptconv.$(1).VOCAB_OUT := $$(foreach p,$$(ckptconv.$(1).VOCAB_PAIRS),$(1)/$$(call ckptconv-pair-dst,$$(p)))
+ckptconv.$(1).VOCAB_IN := $$(foreach p,$$(ckptconv.$(1).VOCAB_PAIRS),$$(ckptconv.$(1).VOCABDIR)/$$(call ckptconv-pair-src,$$(p)))
+ckptconv.$(1).DIGEST := $(CKPTCONV_BIN)/ckpt-digest --cache $(1)/.ckptconv/digest.cache
 
 .PHONY: $(1)
 $(1): $(1)/ckptconv-manifest.json
@@ -96,51 +96,55 @@ $(1): $(1)/ckptconv-manifest.json
 # that changes the weights.
 $(1)/.ckptconv/weights.key: ckptconv-always $(CKPTCONV_TOOLS)
 	@mkdir -p $$(@D)
-	@$(CKPTCONV_BIN)/ckpt-ls --files $$($(1)_CKPT) > $$@.files.new
+	@$(CKPTCONV_BIN)/ckpt-ls --files $$(ckptconv.$(1).CKPT) > $$@.files.new
 	@$$(call ckptconv-update,$$@.files)
 	@{ echo "ckptconv $$$$($(CKPTCONV_BIN)/ckpt-ls --version)"; \
-	  $$($(1)_DIGEST) --files-from $$@.files $$($(1)_RULES); \
-	  echo "format=$$($(1)_FORMAT) dtype=$$($(1)_DTYPE) shard=$$($(1)_SHARD)"; } > $$@.new
+	  $$(ckptconv.$(1).DIGEST) --files-from $$@.files $$(ckptconv.$(1).RULES); \
+	  echo "format=$$(ckptconv.$(1).FORMAT) dtype=$$(ckptconv.$(1).DTYPE) shard=$$(ckptconv.$(1).SHARD)"; } > $$@.new
 	@$$(call ckptconv-update,$$@)
 
 $(1)/.ckptconv/config.key: ckptconv-always $(CKPTCONV_TOOLS)
 	@mkdir -p $$(@D)
-	@$$(if $$($(1)_CONFIG)$$($(2)_CONFIG_OPTIONAL),,echo "ckptconv: $(1): no config for model type $(2): none of '$$($(2)_CONFIG)' is next to $$($(1)_CKPT); give CONFIG=FILE" >&2; exit 1)
-	@{ echo "ckptconv $$$$($(CKPTCONV_BIN)/cfg-translate --version) task=$$($(1)_TASK)"; \
-	  $$($(1)_DIGEST) $$($(1)_CONFIG) $$(sort $$(wildcard $$($(2)_DIR)/*)); } > $$@.new
+	@$$(if $$(ckptconv.$(1).CONFIG)$$($(2)_CONFIG_OPTIONAL),,echo "ckptconv: $(1): no config for model type $(2): none of '$$($(2)_CONFIG)' is next to $$(ckptconv.$(1).CKPT); give CONFIG=FILE" >&2; exit 1)
+	@{ echo "ckptconv $$$$($(CKPTCONV_BIN)/cfg-translate --version) task=$$(ckptconv.$(1).TASK)"; \
+	  $$(ckptconv.$(1).DIGEST) $$(ckptconv.$(1).CONFIG) $$(sort $$(wildcard $$($(2)_DIR)/*)); } > $$@.new
 	@$$(call ckptconv-update,$$@)
 
 # The converted tensor list (names, dtypes, shapes), from the index alone:
 # cfg-translate reads it to choose the architecture.
 $(1)/.ckptconv/tensors.list: $(1)/.ckptconv/weights.key
-	$(CKPTCONV_BIN)/ckpt-ls $$($(1)_CKPT) | $(CKPTCONV_BIN)/tensor-remap --list $$($(1)_RULES) > $$@.new
+	$(CKPTCONV_BIN)/ckpt-ls $$(ckptconv.$(1).CKPT) | $(CKPTCONV_BIN)/tensor-remap --list $$(ckptconv.$(1).RULES) > $$@.new
 	@$$(call ckptconv-update,$$@)
 
 $(1)/.ckptconv/weights.done: SHELL := /bin/bash
 $(1)/.ckptconv/weights.done: .SHELLFLAGS := -o pipefail -ec
 $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
-	$(CKPTCONV_BIN)/ckpt-extract $$($(1)_CKPT) \
-	  | $(CKPTCONV_BIN)/tensor-remap $$($(1)_RULES) \
-	  | $(CKPTCONV_BIN)/pt-pack --format $$($(1)_FORMAT) \
-	    $$(if $$($(1)_DTYPE),--dtype $$($(1)_DTYPE)) \
-	    $$(if $$($(1)_SHARD),--max-shard-size $$($(1)_SHARD)) -o $(1)/
-	@cd $(1) && ls -1 pytorch_model*.bin pytorch_model.bin.index.json model*.safetensors \
-	  model.safetensors.index.json 2>/dev/null | LC_ALL=C sort > .ckptconv/weights.done.new
-	@# drop weight files of an earlier run that this one did not write
-	@if [ -f $$@ ]; then cd $(1) && LC_ALL=C comm -23 .ckptconv/weights.done .ckptconv/weights.done.new | xargs -r rm -f --; fi
+	@touch $$@.start
+	$(CKPTCONV_BIN)/ckpt-extract $$(ckptconv.$(1).CKPT) \
+	  | $(CKPTCONV_BIN)/tensor-remap $$(ckptconv.$(1).RULES) \
+	  | $(CKPTCONV_BIN)/pt-pack --format $$(ckptconv.$(1).FORMAT) \
+	    $$(if $$(ckptconv.$(1).DTYPE),--dtype $$(ckptconv.$(1).DTYPE)) \
+	    $$(if $$(ckptconv.$(1).SHARD),--max-shard-size $$(ckptconv.$(1).SHARD)) -o $(1)/
+	@# the weight files this run wrote are newer than the start mark; the
+	@# others are left over from an earlier format or shard size
+	@cd $(1) && for f in pytorch_model*.bin pytorch_model.bin.index.json model*.safetensors \
+	  model.safetensors.index.json; do if [ -e "$$$$f" ]; then \
+	  if [ "$$$$f" -nt .ckptconv/weights.done.start ]; then echo "$$$$f"; else rm -f -- "$$$$f"; fi; \
+	  fi; done | LC_ALL=C sort -u > .ckptconv/weights.done.new
+	@rm -f $$@.start
 	@mv -f $$@.new $$@
 
 $(1)/config.json: $(1)/.ckptconv/config.key $(1)/.ckptconv/tensors.list
-	$(CKPTCONV_BIN)/cfg-translate $$($(2)_DIR) $$($(1)_CONFIG) \
-	  --tensors $(1)/.ckptconv/tensors.list $$(if $$($(1)_TASK),--task $$($(1)_TASK)) \
+	$(CKPTCONV_BIN)/cfg-translate $$($(2)_DIR) $$(ckptconv.$(1).CONFIG) \
+	  --tensors $(1)/.ckptconv/tensors.list $$(if $$(ckptconv.$(1).TASK),--task $$(ckptconv.$(1).TASK)) \
 	  $$(if $$($(2)_GENERATION_CONFIG),--generation-config $(1)/generation_config.json) -o $$@
 
-$$(foreach p,$$($(1)_VOCAB_PAIRS),$$(eval $$(call ckptconv-vocab,$(1),$$($(1)_VOCABDIR)/$$(call ckptconv-pair-src,$$(p)),$$(call ckptconv-pair-dst,$$(p)))))
+$$(foreach p,$$(ckptconv.$(1).VOCAB_PAIRS),$$(eval $$(call ckptconv-vocab,$(1),$$(ckptconv.$(1).VOCABDIR)/$$(call ckptconv-pair-src,$$(p)),$$(call ckptconv-pair-dst,$$(p)))))
 
-$(1)/ckptconv-manifest.json: $(1)/.ckptconv/weights.done $(1)/config.json $$($(1)_VOCAB_OUT)
+$(1)/ckptconv-manifest.json: $(1)/.ckptconv/weights.done $(1)/config.json $$(ckptconv.$(1).VOCAB_OUT)
 	@cat $(1)/.ckptconv/weights.key.files > $(1)/.ckptconv/inputs
-	@printf '%s\n' $$($(1)_CONFIG) $$($(1)_VOCAB_IN) $$($(1)_RULES) >> $(1)/.ckptconv/inputs
-	$$($(1)_DIGEST) --manifest $(1) --files-from $(1)/.ckptconv/inputs -o $$@
+	@printf '%s\n' $$(ckptconv.$(1).CONFIG) $$(ckptconv.$(1).VOCAB_IN) $$(ckptconv.$(1).RULES) >> $(1)/.ckptconv/inputs
+	$$(ckptconv.$(1).DIGEST) --manifest $(1) --files-from $(1)/.ckptconv/inputs -o $$@
 endef
 
 # A vocabulary file copied under its Hugging Face name; re-copied only when
@@ -148,8 +152,8 @@ endef
 define ckptconv-vocab
 $(1)/.ckptconv/vocab-$(3).key: ckptconv-always $(CKPTCONV_TOOLS)
 	@mkdir -p $$(@D)
-	@$$($(1)_DIGEST) $(2) > $$@.new
+	@$$(ckptconv.$(1).DIGEST) $(2) > $$@.new
 	@$$(call ckptconv-update,$$@)
 $(1)/$(3): $(1)/.ckptconv/vocab-$(3).key
-	cp $(2) $$@.tmp && mv -f $$@.tmp $$@
+	cat $(2) > $$@.tmp && mv -f $$@.tmp $$@
 endef

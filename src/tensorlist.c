@@ -111,9 +111,16 @@ int tensor_list_parse(const char *label, const char *text, size_t len, tensor_li
 		pos += n + (nl ? 1 : 0);
 		const char *t1 = memchr(s, '\t', n);
 		const char *t2 = t1 ? memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - s)) : NULL;
-		if (!t2 || t1 == s || memchr(t2 + 1, '\t', n - (size_t)(t2 + 1 - s))) {
+		/* tensor-remap --list adds a 4th column "=TARGET" to tied names */
+		const char *t3 = t2 ? memchr(t2 + 1, '\t', n - (size_t)(t2 + 1 - s)) : NULL;
+		const char *end = s + n;
+		if (t3 && t3[1] == '=' && !memchr(t3 + 1, '\t', n - (size_t)(t3 + 1 - s)))
+			end = t3;
+		else if (t3)
+			t2 = NULL;
+		if (!t2 || t1 == s) {
 			tensor_list_free(&tl);
-			return ck_fail("%s: line %zu: not NAME<TAB>DTYPE<TAB>SHAPE", label, line);
+			return ck_fail("%s: line %zu: not NAME<TAB>DTYPE<TAB>SHAPE[<TAB>=TARGET]", label, line);
 		}
 		for (const char *c = s; c < t1; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
@@ -145,7 +152,7 @@ int tensor_list_parse(const char *label, const char *text, size_t len, tensor_li
 			tensor_list_free(&tl);
 			return ck_fail("%s: line %zu: unknown dtype \"%s\"", label, line, dt);
 		}
-		if (parse_shape(t2 + 1, n - (size_t)(t2 + 1 - s), t) < 0) {
+		if (parse_shape(t2 + 1, (size_t)(end - (t2 + 1)), t) < 0) {
 			tensor_list_free(&tl);
 			return ck_fail("%s: line %zu: bad shape (want comma-separated sizes)", label,
 				       line);

@@ -1,7 +1,8 @@
 /* tensorlist.h — a tensor list as the tools print it: one tensor a line,
  * NAME<TAB>DTYPE<TAB>SHAPE (DTYPE in safetensors spelling, SHAPE
  * comma-separated, empty for a scalar). This is how `ckpt-ls` and
- * `tensor-remap --list` describe a checkpoint without its data. */
+ * `tensor-remap --list` describe a checkpoint without its data. A tied name
+ * carries a 4th column "=TARGET"; it is listed like any other tensor. */
 #ifndef CK_TENSORLIST_H
 #define CK_TENSORLIST_H
 
