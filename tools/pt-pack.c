@@ -95,6 +95,10 @@ typedef struct {
 	int mapped;          /* input is a regular file, read through mmap */
 	int fd;
 	uint64_t data_start; /* file offset of the data buffer */
+	uint64_t data_end;
+	unsigned char *map;  /* the mapped window of the file */
+	uint64_t map_at;
+	size_t map_len;
 	size_t n;
 	ck_dtype *dtype;  /* output dtype per header tensor */
 	size_t *shard_of; /* per header tensor */
@@ -546,9 +550,33 @@ static int write_chunk(packer *p, shard *s, size_t i, const unsigned char *in, s
 	return 0;
 }
 
-/* Copy tensor i, the next in data order. From a pipe its bytes are read
- * into a buffer; from a regular file each chunk is mapped straight from the
- * page cache (no copy) and unmapped after use, so memory stays bounded. */
+/* n bytes of the input file at offset at, through a window of about CHUNK
+ * bytes mapped straight from the page cache (no copy); the window moves on
+ * as the data is consumed, so memory stays bounded. */
+static const unsigned char *map_window(packer *p, uint64_t at, size_t n)
+{
+	if (p->map && at >= p->map_at && at + n <= p->map_at + p->map_len)
+		return p->map + (at - p->map_at);
+	if (p->map)
+		munmap(p->map, p->map_len);
+	p->map = NULL;
+	uint64_t base = at - at % (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t len = at - base + n > CHUNK ? at - base + n : CHUNK;
+	if (len > p->data_end - base)
+		len = p->data_end - base;
+	void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED | MAP_POPULATE, p->fd, (off_t)base);
+	if (m == MAP_FAILED) {
+		ck_fail("%s: cannot map the input: %s", p->label, strerror(errno));
+		return NULL;
+	}
+	p->map = m;
+	p->map_at = base;
+	p->map_len = (size_t)len;
+	return p->map + (at - base);
+}
+
+/* Copy tensor i, the next in data order: from a pipe through a buffer, from
+ * a regular file through the mapped window. */
 static int copy_tensor(packer *p, size_t i)
 {
 	const st_tensor *t = st_at(p->r, i);
@@ -561,24 +589,11 @@ static int copy_tensor(packer *p, size_t i)
 	for (uint64_t done = 0; done < size;) {
 		size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
 		const unsigned char *in = p->inbuf;
-		void *map = NULL;
-		size_t maplen = 0;
-		if (p->mapped) {
-			uint64_t at = p->data_start + t->begin + done;
-			uint64_t base = at - at % (uint64_t)sysconf(_SC_PAGESIZE);
-			maplen = (size_t)(at - base) + n;
-			map = mmap(NULL, maplen, PROT_READ, MAP_SHARED | MAP_POPULATE, p->fd, (off_t)base);
-			if (map == MAP_FAILED)
-				return ck_fail("%s: tensor %s: cannot map the input: %s", p->label, t->name,
-					       strerror(errno));
-			in = (const unsigned char *)map + (at - base);
-		} else if (st_read(p->r, p->inbuf, n) < 0) {
+		if (p->mapped)
+			in = map_window(p, p->data_start + t->begin + done, n);
+		else if (st_read(p->r, p->inbuf, n) < 0)
 			return -1;
-		}
-		int rc = write_chunk(p, s, i, in, n);
-		if (map)
-			munmap(map, maplen);
-		if (rc < 0)
+		if (!in || write_chunk(p, s, i, in, n) < 0)
 			return -1;
 		done += n;
 	}
@@ -596,6 +611,7 @@ static int map_input(packer *p)
 	if (at < 0 || fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < at)
 		return 0;
 	p->data_start = (uint64_t)at;
+	p->data_end = p->data_start + st_data_size(p->r);
 	uint64_t have = (uint64_t)st.st_size - p->data_start, want = st_data_size(p->r);
 	if (have > want)
 		return ck_fail("%s: trailing bytes after the last tensor", p->label);
@@ -738,6 +754,8 @@ static void cleanup(packer *p, int failed)
 	free(p->alias);
 	free(p->base[PT]);
 	free(p->base[ST]);
+	if (p->map)
+		munmap(p->map, p->map_len);
 	free(p->inbuf);
 	free(p->castbuf);
 	st_reader_free(p->r);
