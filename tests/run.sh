@@ -9,6 +9,8 @@ export CK_BIN=$(cd "$1" && pwd)
 export CK_TESTBIN=$(cd "${2:?usage: run.sh BIN TESTBIN [PATTERN]}" && pwd)
 pattern=${3:-}
 export CK_ROOT=$root
+# tests run the same whether started by make (make test) or by hand
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 export CK_FIXTURES=${CK_FIXTURES:-$root/../shared/fixtures}
 export CK_PYTHON=${CK_PYTHON:-/usr/bin/python3}
 # Sanitizer runs: any report is fatal, leaks included.
