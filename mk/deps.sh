@@ -55,8 +55,7 @@ check | ensure)
 	if [ "$mode" = ensure ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		apt_install $missing && exit 0
 	fi
-	echo "missing Debian packages:$missing" >&2
-	echo "install them with: sudo apt-get install$missing   (or: sudo make deps)" >&2
+	echo "ckptconv: missing Debian packages:$missing — install with: sudo apt-get install$missing (or: sudo make deps)" >&2
 	exit 1
 	;;
 *)
