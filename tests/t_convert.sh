@@ -83,3 +83,45 @@ MK
 check_exit "corrupt data: the build fails" 2 make -s -C "$T" -f "$T/bad.mk" "$W/badout"
 left=$(ls "$W/badout" 2>/dev/null | grep -v '^config.json$\|^vocab.txt$' | tr '\n' ' ')
 check_eq "corrupt data: no weight file or manifest is left" "" "$left"
+
+# Beyond the reference, through Make: a run_classifier fine-tune (3 labels, a
+# root output_weights/output_bias head, Adam slots) becomes a complete
+# BertForSequenceClassification folder.
+F=$T/finetune
+mkdir -p "$F/in"
+{
+	for p in word_embeddings:30,8 position_embeddings:16,8 token_type_embeddings:2,8; do
+		echo "bert/embeddings/${p%%:*} F32 ${p#*:}"
+	done
+	for v in LayerNorm/gamma LayerNorm/beta; do echo "bert/embeddings/$v F32 8"; done
+	L=bert/encoder/layer_0
+	for q in query key value; do
+		echo "$L/attention/self/$q/kernel F32 8,8"; echo "$L/attention/self/$q/bias F32 8"
+	done
+	echo "$L/attention/output/dense/kernel F32 8,8"; echo "$L/attention/output/dense/bias F32 8"
+	echo "$L/intermediate/dense/kernel F32 8,16"; echo "$L/intermediate/dense/bias F32 16"
+	echo "$L/output/dense/kernel F32 16,8"; echo "$L/output/dense/bias F32 8"
+	for s in attention/output output; do
+		echo "$L/$s/LayerNorm/gamma F32 8"; echo "$L/$s/LayerNorm/beta F32 8"
+	done
+	echo "bert/pooler/dense/kernel F32 8,8"; echo "bert/pooler/dense/bias F32 8"
+	echo "output_weights F32 3,8"; echo "output_bias F32 3"
+	echo "output_weights/adam_m F32 3,8"; echo "output_weights/adam_v F32 3,8"
+	echo "global_step I64 -"
+} >"$F/spec"
+$TB/mkckpt "$F/spec" "$F/in/model.ckpt-0" >/dev/null
+cat >"$F/in/bert_config.json" <<'JSON'
+{"hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16,
+ "max_position_embeddings": 16, "type_vocab_size": 2, "vocab_size": 30, "hidden_act": "gelu"}
+JSON
+check "fine-tuned classifier: make MODEL=bert (top-level Makefile)" \
+	make -s -C "$CK_ROOT" MODEL=bert CKPT="$F/in/model.ckpt-0" OUT="$F/out" FORMAT=pt \
+	$( [ "$(basename "$B")" = bin-san ] && echo SAN=1 )
+check_eq "fine-tuned classifier: BertForSequenceClassification, 3 labels" \
+	'["BertForSequenceClassification"] 3' \
+	"$($PY -c 'import json,sys; c=json.load(open(sys.argv[1])); print(json.dumps(c["architectures"]), len(c["id2label"]))' "$F/out/config.json")"
+check "fine-tuned classifier: the .bin loads and holds classifier.weight [3,8], no optimizer slots" \
+	$PY -c 'import sys, torch
+sd = torch.load(sys.argv[1], weights_only=True)
+assert tuple(sd["classifier.weight"].shape) == (3, 8), sd["classifier.weight"].shape
+assert not any("adam" in k or "global_step" in k for k in sd), list(sd)' "$F/out/pytorch_model.bin"
