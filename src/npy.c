@@ -290,13 +290,13 @@ npy_file *npy_open(const char *path)
 	unsigned char pre[12];
 	size_t n = size < sizeof pre ? (size_t)size : sizeof pre, prefix;
 	uint64_t hlen;
-	if (sv_pread(f->fd, pre, n, 0, path) < 0 ||
+	if (ck_pread_full(f->fd, pre, n, 0, path) < 0 ||
 	    parse_prefix(pre, n, size, &f->h, &prefix, &hlen, path) < 0)
 		goto fail;
 	unsigned char *hdr = ck_malloc(prefix + (size_t)hlen);
 	if (!hdr)
 		goto fail;
-	int rc = sv_pread(f->fd, hdr, prefix + (size_t)hlen, 0, path);
+	int rc = ck_pread_full(f->fd, hdr, prefix + (size_t)hlen, 0, path);
 	if (rc == 0)
 		rc = npy_parse(hdr, prefix + (size_t)hlen, size, &f->h, path);
 	free(hdr);
@@ -355,7 +355,7 @@ int npy_read_range(npy_file *f, uint64_t first, uint64_t count, void *dst)
 		return ck_fail("%s: range [%llu, +%llu) outside the %llu elements", f->label,
 			       (unsigned long long)first, (unsigned long long)count,
 			       (unsigned long long)numel);
-	if (sv_pread(f->fd, dst, (size_t)(count * es), h->data_offset + first * es, f->label) < 0)
+	if (ck_pread_full(f->fd, dst, (size_t)(count * es), h->data_offset + first * es, f->label) < 0)
 		return -1;
 	if (h->big_endian)
 		sv_byteswap(dst, count, es);

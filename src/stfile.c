@@ -74,5 +74,5 @@ int stf_read(stf_file *f, size_t i, void *dst)
 	const st_tensor *t = st_at(f->r, i);
 	if (!t)
 		return ck_fail("%s: no tensor %zu", f->label, i);
-	return sv_pread(f->fd, dst, (size_t)(t->end - t->begin), f->data + t->begin, f->label);
+	return ck_pread_full(f->fd, dst, (size_t)(t->end - t->begin), f->data + t->begin, f->label);
 }

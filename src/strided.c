@@ -141,25 +141,6 @@ void sv_gather(void *dst, const void *base, size_t es, int ndim, const int64_t *
 	}
 }
 
-int sv_pread(int fd, void *buf, size_t n, uint64_t off, const char *label)
-{
-	char *p = buf;
-	while (n) {
-		ssize_t r = pread(fd, p, n > (1u << 30) ? (1u << 30) : n, (off_t)off);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return ck_fail("%s: read error: %s", label, strerror(errno));
-		}
-		if (r == 0)
-			return ck_fail("%s: unexpected end of file", label);
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
 int sv_read(int fd, uint64_t file_off, void *dst, size_t es, int ndim, const int64_t *shape,
 	    const int64_t *stride, uint64_t offset, const char *label)
 {
@@ -170,7 +151,7 @@ int sv_read(int fd, uint64_t file_off, void *dst, size_t es, int ndim, const int
 	if (numel == 0)
 		return 0;
 	if (sv_is_contiguous(ndim, shape, stride))
-		return sv_pread(fd, dst, (size_t)(numel * es), file_off + offset * es, label);
+		return ck_pread_full(fd, dst, (size_t)(numel * es), file_off + offset * es, label);
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t start = file_off + lo * es;
 	uint64_t aligned = start - start % (uint64_t)page;

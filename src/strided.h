@@ -35,8 +35,4 @@ int sv_read(int fd, uint64_t file_off, void *dst, size_t elsize, int ndim, const
 /* Reverse the byte order of n elements of elsize bytes in place. */
 void sv_byteswap(void *buf, uint64_t n, size_t elsize);
 
-/* pread exactly n bytes at off (loops over short reads); -1 with a message
- * naming label on error or early end of file. */
-int sv_pread(int fd, void *buf, size_t n, uint64_t off, const char *label);
-
 #endif

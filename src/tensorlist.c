@@ -9,46 +9,6 @@
 
 #include "util.h"
 
-/* Read a whole list from fd, which may be a pipe. */
-static int read_all(int fd, const char *label, char **data, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = ck_malloc(cap + 1);
-	if (!buf)
-		return -1;
-	for (;;) {
-		if (n == cap) {
-			if (cap >= TL_MAX_BYTES) {
-				free(buf);
-				return ck_fail("%s: tensor list too large (limit %u bytes)", label,
-					       TL_MAX_BYTES);
-			}
-			cap *= 2;
-			char *q = ck_realloc(buf, cap + 1);
-			if (!q) {
-				free(buf);
-				return -1;
-			}
-			buf = q;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			return ck_fail("%s: read error: %s", label, strerror(e));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = 0;
-	*data = buf;
-	*len = n;
-	return 0;
-}
-
 int tensor_list_read(const char *path, tensor_list *out)
 {
 	int stdin_ = strcmp(path, "-") == 0;
@@ -57,7 +17,7 @@ int tensor_list_read(const char *path, tensor_list *out)
 		return ck_fail("%s: %s", path, strerror(errno));
 	char *text = NULL;
 	size_t len = 0;
-	int rc = read_all(fd, path, &text, &len);
+	int rc = ck_read_fd(fd, path, TL_MAX_BYTES, &text, &len);
 	if (!stdin_)
 		close(fd);
 	if (rc < 0)
@@ -148,7 +108,9 @@ int tensor_list_parse(const char *label, const char *text, size_t len, tensor_li
 		}
 		memcpy(dt, t1 + 1, dlen);
 		dt[dlen] = 0;
-		if (ck_dtype_parse(dt, &t->dtype) < 0) {
+		if (strcmp(dt, "STRING") == 0)
+			t->dtype = CK_STRING; /* TF string tensors, as ckpt-ls lists them */
+		else if (ck_dtype_parse(dt, &t->dtype) < 0) {
 			tensor_list_free(&tl);
 			return ck_fail("%s: line %zu: unknown dtype \"%s\"", label, line, dt);
 		}
@@ -156,6 +118,12 @@ int tensor_list_parse(const char *label, const char *text, size_t len, tensor_li
 			tensor_list_free(&tl);
 			return ck_fail("%s: line %zu: bad shape (want comma-separated sizes)", label,
 				       line);
+		}
+		uint64_t numel;
+		if (ck_shape_numel(t->ndim, t->shape, &numel) < 0 ||
+		    ck_mul_u64(numel, 8, &numel) < 0) {
+			tensor_list_free(&tl);
+			return ck_fail("%s: line %zu: shape size overflows", label, line);
 		}
 		t->name = ck_malloc((size_t)(t1 - s) + 1);
 		if (!t->name) {

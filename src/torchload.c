@@ -940,7 +940,7 @@ static int open_zip(tl_file *f)
 		char text[8] = {0};
 		if (zr_stored_range(f->zip, zr_at(f->zip, (size_t)bo), &off, &size) < 0)
 			return -1;
-		if (size > 6 || sv_pread(f->fd, text, (size_t)size, off, f->label) < 0 ||
+		if (size > 6 || ck_pread_full(f->fd, text, (size_t)size, off, f->label) < 0 ||
 		    (strcmp(text, "little") != 0 && strcmp(text, "big") != 0))
 			return ck_fail("%s: record %s is neither 'little' nor 'big'", f->label, name);
 		f->swap = strcmp(text, "big") == 0;
@@ -959,7 +959,7 @@ static int open_zip(tl_file *f)
 	}
 	snprintf(label, llen, "%s: %s", f->label, pkl->name);
 	size_t used = 0;
-	int rc = sv_pread(f->fd, buf, (size_t)size, off, f->label);
+	int rc = ck_pread_full(f->fd, buf, (size_t)size, off, f->label);
 	if (rc == 0)
 		rc = pk_load(buf, (size_t)size, label, allowed_calls, &f->docs[0], &used) < 0 ? -1 : 0;
 	free(buf);
@@ -980,7 +980,7 @@ static int64_t load_legacy_pickles(tl_file *f)
 	size_t want = f->size < (1u << 20) ? (size_t)f->size : (1u << 20);
 	for (;;) {
 		unsigned char *buf = ck_malloc(want);
-		if (!buf || sv_pread(f->fd, buf, want, 0, f->label) < 0) {
+		if (!buf || ck_pread_full(f->fd, buf, want, 0, f->label) < 0) {
 			free(buf);
 			return -1;
 		}
@@ -1042,7 +1042,7 @@ static int open_legacy(tl_file *f)
 		unsigned char cnt[8];
 		if (x->have_data)
 			return ck_fail("%s: storage %s listed twice", f->label, x->key);
-		if (f->size - pos < 8 || sv_pread(f->fd, cnt, 8, pos, f->label) < 0)
+		if (f->size - pos < 8 || ck_pread_full(f->fd, cnt, 8, pos, f->label) < 0)
 			return ck_fail("%s: storage %s: file ends before its size", f->label, x->key);
 		uint64_t count = 0;
 		for (int b = 7; b >= 0; b--)
@@ -1090,7 +1090,7 @@ tl_file *tl_open(const char *path)
 	}
 	f->size = (uint64_t)st.st_size;
 	size_t hn = f->size < sizeof head ? (size_t)f->size : sizeof head;
-	if (sv_pread(f->fd, head, hn, 0, path) < 0)
+	if (ck_pread_full(f->fd, head, hn, 0, path) < 0)
 		goto fail;
 	if (!tl_probe(head, hn)) {
 		ck_fail("%s: not a PyTorch checkpoint (neither a zip nor a legacy torch.save file)",

@@ -82,6 +82,63 @@ int ck_read_full(int fd, void *buf, size_t n, const char *label)
 	return 0;
 }
 
+int ck_pread_full(int fd, void *buf, size_t n, uint64_t off, const char *label)
+{
+	char *p = buf;
+	while (n) {
+		ssize_t r = pread(fd, p, n > (1u << 30) ? (1u << 30) : n, (off_t)off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return ck_fail("%s: read error: %s", label, strerror(errno));
+		}
+		if (r == 0)
+			return ck_fail("%s: unexpected end of file", label);
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int ck_read_fd(int fd, const char *label, size_t max_bytes, char **data, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = ck_malloc(cap + 1);
+	if (!buf)
+		return -1;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max_bytes) {
+				free(buf);
+				return ck_fail("%s: larger than %zu bytes", label, max_bytes);
+			}
+			cap *= 2;
+			char *q = ck_realloc(buf, cap + 1);
+			if (!q) {
+				free(buf);
+				return -1;
+			}
+			buf = q;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			return ck_fail("%s: read error: %s", label, strerror(e));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = 0;
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
 int ck_write_full(int fd, const void *buf, size_t n, const char *label)
 {
 	const char *p = buf;

@@ -38,6 +38,11 @@ int ck_read_file(const char *path, size_t max_bytes, char **data, size_t *len);
 
 /* Read exactly n bytes (loops over short reads); -1 on error or early EOF. */
 int ck_read_full(int fd, void *buf, size_t n, const char *label);
+/* Read exactly n bytes at offset off (loops over short reads). */
+int ck_pread_full(int fd, void *buf, size_t n, uint64_t off, const char *label);
+/* Read a file descriptor (a pipe too) to its end, refusing more than
+ * max_bytes; the buffer gets a trailing NUL not counted in *len. */
+int ck_read_fd(int fd, const char *label, size_t max_bytes, char **data, size_t *len);
 /* Write exactly n bytes; -1 on error (EPIPE included). */
 int ck_write_full(int fd, const void *buf, size_t n, const char *label);
 

@@ -110,7 +110,7 @@ static int locate_data(zr_archive *z, int fd, uint64_t cd_off)
 				     e->name);
 			break;
 		}
-		if (sv_pread(fd, h, 30, e->header, z->label) < 0 || rd(h, 4) != 0x04034b50) {
+		if (ck_pread_full(fd, h, 30, e->header, z->label) < 0 || rd(h, 4) != 0x04034b50) {
 			rc = ck_fail("%s: record %s: bad local header", z->label, e->name);
 			break;
 		}
@@ -130,7 +130,7 @@ static int locate_data(zr_archive *z, int fd, uint64_t cd_off)
 				break;
 			}
 		}
-		if (sv_pread(fd, name, nlen, e->header + 30, z->label) < 0 ||
+		if (ck_pread_full(fd, name, nlen, e->header + 30, z->label) < 0 ||
 		    memcmp(name, e->name, nlen) != 0)
 			rc = ck_fail("%s: record %s: local header names a different record", z->label,
 				     e->name);
@@ -151,7 +151,7 @@ zr_archive *zr_open(int fd, uint64_t file_size, const char *label)
 	}
 	size_t tlen = file_size < 22 + 65535 ? (size_t)file_size : 22 + 65535;
 	uint64_t tstart = file_size - tlen;
-	if (!(tail = ck_malloc(tlen)) || sv_pread(fd, tail, tlen, tstart, label) < 0)
+	if (!(tail = ck_malloc(tlen)) || ck_pread_full(fd, tail, tlen, tstart, label) < 0)
 		goto fail;
 	long at = -1;
 	for (long i = (long)tlen - 22; i >= 0; i--)
@@ -169,7 +169,7 @@ zr_archive *zr_open(int fd, uint64_t file_size, const char *label)
 	uint64_t limit = eocd_pos;
 	if (eocd_pos >= 20) {
 		unsigned char loc[20], r[56];
-		if (sv_pread(fd, loc, 20, eocd_pos - 20, label) < 0)
+		if (ck_pread_full(fd, loc, 20, eocd_pos - 20, label) < 0)
 			goto fail;
 		if (rd(loc, 4) == 0x07064b50) {
 			uint64_t z64 = rd(loc + 8, 8);
@@ -177,7 +177,7 @@ zr_archive *zr_open(int fd, uint64_t file_size, const char *label)
 				ck_fail("%s: ZIP64 end record offset outside the archive", label);
 				goto fail;
 			}
-			if (sv_pread(fd, r, 56, z64, label) < 0)
+			if (ck_pread_full(fd, r, 56, z64, label) < 0)
 				goto fail;
 			if (rd(r, 4) != 0x06064b50) {
 				ck_fail("%s: bad ZIP64 end-of-central-directory record", label);
@@ -203,7 +203,7 @@ zr_archive *zr_open(int fd, uint64_t file_size, const char *label)
 			(unsigned long long)cd_size, (unsigned long long)count);
 		goto fail;
 	}
-	if (!(cd = ck_malloc((size_t)cd_size)) || sv_pread(fd, cd, (size_t)cd_size, cd_off, label) < 0)
+	if (!(cd = ck_malloc((size_t)cd_size)) || ck_pread_full(fd, cd, (size_t)cd_size, cd_off, label) < 0)
 		goto fail;
 	if (!(z->e = ck_calloc((size_t)count, sizeof *z->e)))
 		goto fail;

@@ -41,3 +41,23 @@ check_fails() {
 check_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi
 }
+
+# tiny_bert_spec — mkckpt lines for a one-layer BERT body (embeddings, layer 0,
+# pooler: hidden 8, vocab 30) under Google's variable names; tests append a head.
+tiny_bert_spec() {
+	local p q s L=bert/encoder/layer_0
+	for p in word_embeddings:30,8 position_embeddings:16,8 token_type_embeddings:2,8; do
+		echo "bert/embeddings/${p%%:*} F32 ${p#*:}"
+	done
+	for p in LayerNorm/gamma LayerNorm/beta; do echo "bert/embeddings/$p F32 8"; done
+	for q in query key value; do
+		echo "$L/attention/self/$q/kernel F32 8,8"; echo "$L/attention/self/$q/bias F32 8"
+	done
+	echo "$L/attention/output/dense/kernel F32 8,8"; echo "$L/attention/output/dense/bias F32 8"
+	echo "$L/intermediate/dense/kernel F32 8,16"; echo "$L/intermediate/dense/bias F32 16"
+	echo "$L/output/dense/kernel F32 16,8"; echo "$L/output/dense/bias F32 8"
+	for s in attention/output output; do
+		echo "$L/$s/LayerNorm/gamma F32 8"; echo "$L/$s/LayerNorm/beta F32 8"
+	done
+	echo "bert/pooler/dense/kernel F32 8,8"; echo "bert/pooler/dense/bias F32 8"
+}

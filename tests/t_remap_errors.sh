@@ -182,14 +182,14 @@ check_fails "missing rule file" "no-such.rules" $R "$T/no-such.rules" "$T/in.st"
 
 # --list input errors
 printf 'a\tF32\n' >"$T/bad1.tsv"
-check_fails "--list: a line without three fields" "bad1.tsv:1: expected NAME<TAB>DTYPE<TAB>SHAPE" \
+check_fails "--list: a line without three fields" "bad1.tsv: line 1: not NAME<TAB>DTYPE<TAB>SHAPE" \
 	$R "$T/keepall.rules" --list "$T/bad1.tsv"
 printf 'a\tF32\t1\nb\tF99\t1\n' >"$T/bad2.tsv"
-check_fails "--list: unknown dtype" "bad2.tsv:2: tensor b: unknown dtype F99" $R "$T/keepall.rules" --list "$T/bad2.tsv"
+check_fails "--list: unknown dtype" "bad2.tsv: line 2: unknown dtype \"F99\"" $R "$T/keepall.rules" --list "$T/bad2.tsv"
 printf 'a\tF32\t1,,2\n' >"$T/bad3.tsv"
-check_fails "--list: bad shape" "bad3.tsv:1: tensor a: bad shape" $R "$T/keepall.rules" --list "$T/bad3.tsv"
+check_fails "--list: bad shape" "bad3.tsv: line 1: bad shape" $R "$T/keepall.rules" --list "$T/bad3.tsv"
 printf 'a\tF32\t4294967296,4294967296,4294967296\n' >"$T/bad4.tsv"
-check_fails "--list: shape size overflow" "tensor a: shape size overflows" $R "$T/keepall.rules" --list "$T/bad4.tsv"
+check_fails "--list: shape size overflow" "bad4.tsv: line 1: shape size overflows" $R "$T/keepall.rules" --list "$T/bad4.tsv"
 
 # ---- usage ---------------------------------------------------------------------
 check_exit "no arguments is a usage error" 2 $R

@@ -78,21 +78,7 @@ fi
 
 # ---- BERT fine-tuned for SQuAD (run_squad.py), with Adam slots -------------------
 {
-	for p in word_embeddings:30,8 position_embeddings:16,8 token_type_embeddings:2,8; do
-		echo "bert/embeddings/${p%%:*} F32 ${p#*:}"
-	done
-	for v in LayerNorm/gamma LayerNorm/beta; do echo "bert/embeddings/$v F32 8"; done
-	L=bert/encoder/layer_0
-	for q in query key value; do
-		echo "$L/attention/self/$q/kernel F32 8,8"; echo "$L/attention/self/$q/bias F32 8"
-	done
-	echo "$L/attention/output/dense/kernel F32 8,8"; echo "$L/attention/output/dense/bias F32 8"
-	echo "$L/intermediate/dense/kernel F32 8,16"; echo "$L/intermediate/dense/bias F32 16"
-	echo "$L/output/dense/kernel F32 16,8"; echo "$L/output/dense/bias F32 8"
-	for s in attention/output output; do
-		echo "$L/$s/LayerNorm/gamma F32 8"; echo "$L/$s/LayerNorm/beta F32 8"
-	done
-	echo "bert/pooler/dense/kernel F32 8,8"; echo "bert/pooler/dense/bias F32 8"
+	tiny_bert_spec
 	echo "cls/squad/output_weights F32 2,8"; echo "cls/squad/output_bias F32 2"
 	echo "cls/squad/output_weights/adam_m F32 2,8"; echo "cls/squad/output_weights/adam_v F32 2,8"
 	echo "global_step I64 -"

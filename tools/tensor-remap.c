@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "rules.h"
 #include "safetensors.h"
+#include "tensorlist.h"
 #include "tensorops.h"
 #include "util.h"
 
@@ -35,7 +36,6 @@ static const char usage[] =
 	"               never in a stream).\n"
 	"  --help, --version\n";
 
-#define LIST_MAX (64u << 20) /* a tensor list is text, a few MB at most */
 #define CHUNK (4u << 20)
 
 static int verbose;
@@ -94,121 +94,6 @@ static void report(const rules_plan *P, const rules_tensor *in, size_t n, const 
 
 /* ---- --list ------------------------------------------------------------- */
 
-static int read_all_fd(int fd, const char *label, char **out, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = ck_malloc(cap + 1);
-	if (!buf)
-		return -1;
-	for (;;) {
-		if (n == cap) {
-			if (cap >= LIST_MAX) {
-				free(buf);
-				return ck_fail("%s: tensor list larger than %u bytes", label, LIST_MAX);
-			}
-			char *nb = ck_realloc(buf, 2 * cap + 1);
-			if (!nb) {
-				free(buf);
-				return -1;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return ck_fail("%s: read error: %s", label, strerror(errno));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = 0;
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
-/* Parse "NAME\tDTYPE\tSHAPE" lines in place. */
-static int parse_list(char *text, size_t len, const char *label, rules_tensor **out, size_t *count)
-{
-	size_t cap = 256, n = 0;
-	rules_tensor *t = ck_calloc(cap, sizeof *t);
-	if (!t)
-		return -1;
-	if (memchr(text, 0, len)) {
-		free(t);
-		return ck_fail("%s: NUL byte: not a tensor list", label);
-	}
-	int line = 0;
-	for (char *p = text; *p;) {
-		line++;
-		char *nl = strchr(p, '\n');
-		if (nl)
-			*nl = 0;
-		char *next = nl ? nl + 1 : p + strlen(p);
-		if (!*p) {
-			p = next;
-			continue;
-		}
-		char *tab1 = strchr(p, '\t'), *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
-		if (!tab1 || !tab2 || strchr(tab2 + 1, '\t') || tab1 == p) {
-			free(t);
-			return ck_fail("%s:%d: expected NAME<TAB>DTYPE<TAB>SHAPE", label, line);
-		}
-		*tab1 = *tab2 = 0;
-		if (n == cap) {
-			rules_tensor *nt = ck_realloc(t, 2 * cap * sizeof *nt);
-			if (!nt) {
-				free(t);
-				return -1;
-			}
-			t = nt;
-			cap *= 2;
-		}
-		rules_tensor *x = &t[n];
-		memset(x, 0, sizeof *x);
-		x->name = p;
-		if (strcmp(tab1 + 1, "STRING") == 0)
-			x->dtype = CK_STRING;
-		else if (ck_dtype_parse(tab1 + 1, &x->dtype) < 0) {
-			free(t);
-			return ck_fail("%s:%d: tensor %s: unknown dtype %s", label, line, p, tab1 + 1);
-		}
-		for (char *d = tab2 + 1; *d;) {
-			char *comma = strchr(d, ',');
-			if (comma)
-				*comma = 0;
-			uint64_t v;
-			if (x->ndim == CK_MAX_DIMS || ck_parse_u64(d, &v) < 0 || v > INT64_MAX) {
-				free(t);
-				return ck_fail("%s:%d: tensor %s: bad shape", label, line, p);
-			}
-			x->shape[x->ndim++] = (int64_t)v;
-			if (!comma)
-				break;
-			d = comma + 1;
-			if (!*d) {
-				free(t);
-				return ck_fail("%s:%d: tensor %s: bad shape", label, line, p);
-			}
-		}
-		uint64_t nbytes;
-		if (ck_shape_nbytes(x->dtype == CK_STRING ? CK_U8 : x->dtype, x->ndim, x->shape,
-				    &nbytes) < 0) {
-			free(t);
-			return ck_fail("%s:%d: tensor %s: shape size overflows", label, line, p);
-		}
-		n++;
-		p = next;
-	}
-	*out = t;
-	*count = n;
-	return 0;
-}
-
 static int print_line(FILE *f, const char *name, ck_dtype dt, int ndim, const int64_t *shape,
 		      const char *target)
 {
@@ -225,21 +110,19 @@ static int run_list(const char *rules_path, const char *in_path, const char *out
 	if (!R)
 		return cli_lib_error();
 	const char *label = in_path ? in_path : "stdin";
-	int fd = in_path ? open(in_path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
-	if (fd < 0) {
-		rules_free(R);
-		return cli_error("%s: %s", label, strerror(errno));
-	}
-	char *text = NULL;
-	size_t len = 0;
+	tensor_list tl = {0};
 	rules_tensor *in = NULL;
 	size_t n = 0;
 	rules_plan *P = NULL;
-	int rc = read_all_fd(fd, label, &text, &len);
-	if (in_path)
-		close(fd);
-	if (rc == 0)
-		rc = parse_list(text, len, label, &in, &n);
+	int rc = tensor_list_read(in_path ? in_path : "-", &tl);
+	if (rc == 0 && !(in = ck_calloc(tl.n, sizeof *in)))
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < tl.n; i++, n++) {
+		in[i].name = tl.v[i].name;
+		in[i].dtype = tl.v[i].dtype;
+		in[i].ndim = tl.v[i].ndim;
+		memcpy(in[i].shape, tl.v[i].shape, sizeof in[i].shape);
+	}
 	if (rc == 0 && !(P = rules_plan_make(R, in, n, NULL, 0, label)))
 		rc = -1;
 	ck_out *o = NULL;
@@ -279,7 +162,7 @@ static int run_list(const char *rules_path, const char *in_path, const char *out
 	}
 	rules_plan_free(P);
 	free(in);
-	free(text);
+	tensor_list_free(&tl);
 	rules_free(R);
 	return rc == 0 ? CLI_OK : cli_lib_error();
 }

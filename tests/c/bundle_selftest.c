@@ -14,6 +14,7 @@
 #include "table.h"
 #include "tensor_bundle.pb-c.h"
 #include "util.h"
+#include "check.h"
 
 /* A new file at path (not a truncated old one: ext4 flushes those on
  * close, which makes thousands of rewrites slow). */
@@ -23,16 +24,6 @@ static int create(const char *path)
 	return open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 }
 
-static int failures;
-#define CHECK(name, cond)                                               \
-	do {                                                            \
-		if (cond)                                               \
-			printf("ok - %s\n", name);                      \
-		else {                                                  \
-			printf("FAIL - %s (%s)\n", name, ck_errmsg());  \
-			failures++;                                     \
-		}                                                       \
-	} while (0)
 
 static const char *dir;
 static char prefix[4096];

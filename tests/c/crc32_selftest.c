@@ -7,17 +7,8 @@
 #include <time.h>
 
 #include "crc32.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                   \
-	do {                                                \
-		if (cond)                                   \
-			printf("ok - %s\n", name);          \
-		else {                                      \
-			printf("FAIL - %s\n", name);        \
-			failures++;                         \
-		}                                           \
-	} while (0)
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static unsigned char next_byte(void)

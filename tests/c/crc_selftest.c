@@ -6,17 +6,8 @@
 #include <string.h>
 
 #include "crc32c.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                    \
-	do {                                                 \
-		if (cond)                                    \
-			printf("ok - %s\n", name);           \
-		else {                                       \
-			printf("FAIL - %s\n", name);         \
-			failures++;                          \
-		}                                            \
-	} while (0)
 
 int main(void)
 {

@@ -9,17 +9,8 @@
 #include "rules.h"
 #include "tensorops.h"
 #include "util.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                                   \
-	do {                                                                \
-		if (cond)                                                   \
-			printf("ok - %s\n", name);                          \
-		else {                                                      \
-			printf("FAIL - %s (%s)\n", name, ck_errmsg());      \
-			failures++;                                         \
-		}                                                           \
-	} while (0)
 
 /* Map one name under the rule text; returns the first output name (static
  * buffer), "" if dropped, NULL on error. */

@@ -16,6 +16,7 @@
 #include "crc32c.h"
 #include "table.h"
 #include "util.h"
+#include "check.h"
 
 /* A new file at path (not a truncated old one: ext4 flushes those on
  * close, which makes thousands of rewrites slow). */
@@ -25,16 +26,6 @@ static int create(const char *path)
 	return open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 }
 
-static int failures;
-#define CHECK(name, cond)                                               \
-	do {                                                            \
-		if (cond)                                               \
-			printf("ok - %s\n", name);                      \
-		else {                                                  \
-			printf("FAIL - %s (%s)\n", name, ck_errmsg());  \
-			failures++;                                     \
-		}                                                       \
-	} while (0)
 
 static const char *dir;
 

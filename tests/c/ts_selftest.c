@@ -9,17 +9,8 @@
 
 #include "torchsave.h"
 #include "util.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                                   \
-	do {                                                                \
-		if (cond)                                                   \
-			printf("ok - %s\n", name);                          \
-		else {                                                      \
-			printf("FAIL - %s (%s)\n", name, ck_errmsg());      \
-			failures++;                                         \
-		}                                                           \
-	} while (0)
 
 static int scratch(void)
 {
