@@ -33,6 +33,9 @@ int cfgmap_has_generation(const cfgmap *m);
 
 typedef struct {
 	const char *original;       /* the original config file, or NULL */
+	const char *original_at;    /* the config is this member of the original
+				       JSON document ("a/b"; a checkpoint's values
+				       from ckpt-ls --values), or NULL */
 	const tensor_list *tensors; /* the converted tensors, or NULL */
 	const char *tensors_label;  /* their file, for messages */
 	const char *task;           /* --task, or NULL */

@@ -17,7 +17,7 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: tensor-remap RULES [IN] [-o OUT] [--verbose] [--list]\n"
+	"usage: tensor-remap RULES [IN] [-o OUT] [--arg NAME=VALUE]... [--verbose] [--list]\n"
 	"\n"
 	"Read a safetensors stream (IN, or stdin) and write it with the tensors\n"
 	"renamed, dropped and transformed as the rule file RULES says (the rule\n"
@@ -27,9 +27,12 @@ static const char usage[] =
 	"and ckptconv.alias.<name> entries for tied tensors.\n"
 	"\n"
 	"  -o OUT       write to OUT instead of stdout\n"
+	"  --arg NAME=VALUE  the value of the rule file's `arg NAME` (e.g. XLNet's\n"
+	"               task=sts-b): it picks the rules of `if NAME = ...` blocks\n"
 	"  --verbose    report dropped tensors and a summary on stderr\n"
 	"  --list       dry run on a tensor list instead of a stream: IN has lines\n"
-	"               NAME<TAB>DTYPE<TAB>SHAPE (as ckpt-ls prints them); prints the\n"
+	"               NAME<TAB>DTYPE<TAB>SHAPE[<TAB>=TARGET] (as ckpt-ls prints them;\n"
+	"               a target makes the line an alias of the input); prints the\n"
 	"               mapped list the same way, then one line per alias with a\n"
 	"               fourth column =TARGET. STRING tensors are skipped (they are\n"
 	"               never in a stream).\n"
@@ -39,6 +42,8 @@ static const char usage[] =
 #define CHUNK (4u << 20)
 
 static int verbose;
+static const char **g_args; /* --arg NAME=VALUE, for the rule file's `arg` lines */
+static size_t g_nargs;
 
 /* ---- common ------------------------------------------------------------- */
 
@@ -65,7 +70,7 @@ static rules *load_rules(const char *path, char hex[65])
 	}
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	rules *R = rules_parse(text, len, path);
+	rules *R = rules_parse_args(text, len, path, g_args, g_nargs);
 	free(text);
 	return R;
 }
@@ -131,16 +136,19 @@ static int read_all_fd(int fd, const char *label, char **out, size_t *len)
 	return 0;
 }
 
-/* Parse "NAME\tDTYPE\tSHAPE" lines in place. */
-static int parse_list(char *text, size_t len, const char *label, rules_tensor **out, size_t *count)
+/* Parse "NAME\tDTYPE\tSHAPE[\t=TARGET]" lines in place; a line with a
+ * target is a tied name (as ckpt-ls lists it): an alias of the input. */
+static int parse_list(char *text, size_t len, const char *label, rules_tensor **out, size_t *count,
+		      rules_alias **aliases, size_t *naliases)
 {
-	size_t cap = 256, n = 0;
+	size_t cap = 256, n = 0, na = 0;
 	rules_tensor *t = ck_calloc(cap, sizeof *t);
-	if (!t)
-		return -1;
+	rules_alias *a = ck_calloc(cap, sizeof *a);
+	if (!t || !a)
+		goto fail;
 	if (memchr(text, 0, len)) {
-		free(t);
-		return ck_fail("%s: NUL byte: not a tensor list", label);
+		ck_fail("%s: NUL byte: not a tensor list", label);
+		goto fail;
 	}
 	int line = 0;
 	for (char *p = text; *p;) {
@@ -154,18 +162,23 @@ static int parse_list(char *text, size_t len, const char *label, rules_tensor **
 			continue;
 		}
 		char *tab1 = strchr(p, '\t'), *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
-		if (!tab1 || !tab2 || strchr(tab2 + 1, '\t') || tab1 == p) {
-			free(t);
-			return ck_fail("%s:%d: expected NAME<TAB>DTYPE<TAB>SHAPE", label, line);
+		char *tab3 = tab2 ? strchr(tab2 + 1, '\t') : NULL;
+		if (!tab1 || !tab2 || tab1 == p || (tab3 && (tab3[1] != '=' || !tab3[2] ||
+							    strchr(tab3 + 1, '\t')))) {
+			ck_fail("%s:%d: expected NAME<TAB>DTYPE<TAB>SHAPE[<TAB>=TARGET]", label, line);
+			goto fail;
 		}
 		*tab1 = *tab2 = 0;
+		if (tab3)
+			*tab3 = 0;
 		if (n == cap) {
 			rules_tensor *nt = ck_realloc(t, 2 * cap * sizeof *nt);
-			if (!nt) {
-				free(t);
-				return -1;
-			}
-			t = nt;
+			if (nt)
+				t = nt;
+			rules_alias *nal = nt ? ck_realloc(a, 2 * cap * sizeof *nal) : NULL;
+			if (!nal)
+				goto fail;
+			a = nal;
 			cap *= 2;
 		}
 		rules_tensor *x = &t[n];
@@ -174,8 +187,8 @@ static int parse_list(char *text, size_t len, const char *label, rules_tensor **
 		if (strcmp(tab1 + 1, "STRING") == 0)
 			x->dtype = CK_STRING;
 		else if (ck_dtype_parse(tab1 + 1, &x->dtype) < 0) {
-			free(t);
-			return ck_fail("%s:%d: tensor %s: unknown dtype %s", label, line, p, tab1 + 1);
+			ck_fail("%s:%d: tensor %s: unknown dtype %s", label, line, p, tab1 + 1);
+			goto fail;
 		}
 		for (char *d = tab2 + 1; *d;) {
 			char *comma = strchr(d, ',');
@@ -183,30 +196,39 @@ static int parse_list(char *text, size_t len, const char *label, rules_tensor **
 				*comma = 0;
 			uint64_t v;
 			if (x->ndim == CK_MAX_DIMS || ck_parse_u64(d, &v) < 0 || v > INT64_MAX) {
-				free(t);
-				return ck_fail("%s:%d: tensor %s: bad shape", label, line, p);
+				ck_fail("%s:%d: tensor %s: bad shape", label, line, p);
+				goto fail;
 			}
 			x->shape[x->ndim++] = (int64_t)v;
 			if (!comma)
 				break;
 			d = comma + 1;
 			if (!*d) {
-				free(t);
-				return ck_fail("%s:%d: tensor %s: bad shape", label, line, p);
+				ck_fail("%s:%d: tensor %s: bad shape", label, line, p);
+				goto fail;
 			}
 		}
 		uint64_t nbytes;
 		if (ck_shape_nbytes(x->dtype == CK_STRING ? CK_U8 : x->dtype, x->ndim, x->shape,
 				    &nbytes) < 0) {
-			free(t);
-			return ck_fail("%s:%d: tensor %s: shape size overflows", label, line, p);
+			ck_fail("%s:%d: tensor %s: shape size overflows", label, line, p);
+			goto fail;
 		}
-		n++;
+		if (tab3) /* listed with its target's dtype and shape; the data is the target's */
+			a[na++] = (rules_alias){p, tab3 + 2};
+		else
+			n++;
 		p = next;
 	}
 	*out = t;
 	*count = n;
+	*aliases = a;
+	*naliases = na;
 	return 0;
+fail:
+	free(t);
+	free(a);
+	return -1;
 }
 
 static int print_line(FILE *f, const char *name, ck_dtype dt, int ndim, const int64_t *shape,
@@ -233,14 +255,15 @@ static int run_list(const char *rules_path, const char *in_path, const char *out
 	char *text = NULL;
 	size_t len = 0;
 	rules_tensor *in = NULL;
-	size_t n = 0;
+	rules_alias *in_aliases = NULL;
+	size_t n = 0, n_aliases = 0;
 	rules_plan *P = NULL;
 	int rc = read_all_fd(fd, label, &text, &len);
 	if (in_path)
 		close(fd);
 	if (rc == 0)
-		rc = parse_list(text, len, label, &in, &n);
-	if (rc == 0 && !(P = rules_plan_make(R, in, n, NULL, 0, label)))
+		rc = parse_list(text, len, label, &in, &n, &in_aliases, &n_aliases);
+	if (rc == 0 && !(P = rules_plan_make(R, in, n, in_aliases, n_aliases, label)))
 		rc = -1;
 	ck_out *o = NULL;
 	FILE *f = NULL;
@@ -279,6 +302,7 @@ static int run_list(const char *rules_path, const char *in_path, const char *out
 	}
 	rules_plan_free(P);
 	free(in);
+	free(in_aliases);
 	free(text);
 	rules_free(R);
 	return rc == 0 ? CLI_OK : cli_lib_error();
@@ -495,6 +519,10 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	const char *pos[2] = {NULL, NULL}, *out = NULL;
 	int npos = 0, list = 0, opts = 1;
+	const char **args = calloc((size_t)argc, sizeof *args);
+	if (!args)
+		return cli_error("out of memory");
+	g_args = args;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (opts && strcmp(a, "--") == 0) {
@@ -507,16 +535,29 @@ int main(int argc, char **argv)
 			verbose = 1;
 		} else if (opts && strcmp(a, "--list") == 0) {
 			list = 1;
+		} else if (opts && strcmp(a, "--arg") == 0) {
+			if (++i == argc || !strchr(argv[i], '=') || argv[i][0] == '=') {
+				free(args);
+				return cli_usage_error("--arg needs NAME=VALUE");
+			}
+			args[g_nargs++] = argv[i];
 		} else if (opts && a[0] == '-' && a[1]) {
+			free(args);
 			return cli_usage_error("unknown option %s", a);
 		} else {
-			if (npos == 2)
+			if (npos == 2) {
+				free(args);
 				return cli_usage_error("too many arguments");
+			}
 			pos[npos++] = a;
 		}
 	}
-	if (npos == 0)
+	if (npos == 0) {
+		free(args);
 		return cli_usage_error("missing the rule file");
+	}
 	const char *in = pos[1] && strcmp(pos[1], "-") != 0 ? pos[1] : NULL;
-	return list ? run_list(pos[0], in, out) : run_stream(pos[0], in, out);
+	int rc = list ? run_list(pos[0], in, out) : run_stream(pos[0], in, out);
+	free(args);
+	return rc;
 }
