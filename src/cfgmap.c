@@ -1157,7 +1157,7 @@ static int read_original(const cfgmap *m, vals *vs, const char *path, const char
 {
 	char *text;
 	size_t len;
-	if (ck_read_file(path, CFG_MAX_BYTES, &text, &len) < 0)
+	if (ck_read_file(path, at ? CFG_MAX_VALUES : CFG_MAX_BYTES, &text, &len) < 0)
 		return -1;
 	size_t i = 0;
 	while (i < len && strchr(" \t\r\n", text[i]))

@@ -20,8 +20,10 @@
 typedef struct cfgmap cfgmap;
 
 #define CFGMAP_FILE "config.map"
-/* Largest original config accepted. */
+/* Largest original config accepted; a document read with original_at (a
+ * checkpoint's values, with its whole vocabulary) may be larger. */
 #define CFG_MAX_BYTES (16u << 20)
+#define CFG_MAX_VALUES (256u << 20)
 
 /* Load and check DIR/config.map. NULL (and a message naming the file and
  * line) on error. */

@@ -18,6 +18,8 @@
 
 #define VOCABMAP_MAX_FILE (64u << 10) /* a map is a few lines */
 #define VOCABMAP_MAX_TEXT 64          /* bytes of an append/remove text */
+#define VOCABMAP_MAX_VALUES (256u << 20) /* a values document: a checkpoint's
+					    non-tensor data, whole vocabularies */
 
 typedef struct vocabmap vocabmap;
 

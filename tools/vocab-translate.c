@@ -23,8 +23,6 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 ok, 1 bad input, 2 usage error.\n";
 
-/* A values document is as large as a checkpoint's non-tensor data. */
-#define MAX_VALUES (256u << 20)
 
 int main(int argc, char **argv)
 {
@@ -57,7 +55,7 @@ int main(int argc, char **argv)
 	const char *label = pos[1];
 	if (ck_read_file(pos[0], VOCABMAP_MAX_FILE, &maptext, &maplen) < 0 ||
 	    !(m = vocabmap_parse(maptext, maplen, pos[0])) ||
-	    ck_read_file(pos[1], MAX_VALUES, &doctext, &doclen) < 0)
+	    ck_read_file(pos[1], VOCABMAP_MAX_VALUES, &doctext, &doclen) < 0)
 		goto done;
 	json_error_t e;
 	if (!(doc = json_loadb(doctext, doclen, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e))) {
