@@ -17,7 +17,9 @@
 #   FORMAT=both|safetensors|pt   weight files to write (default both)
 #   DTYPE=f32|f16|bf16           cast floating tensors (default: as stored)
 #   SHARD=SIZE      Hugging Face shard size, e.g. 10GB (default: one file)
-#   TASK=NAME       fine-tuning task (XLNet GLUE/SQuAD heads)
+#   TASK=NAME       fine-tuning task (XLNet GLUE/SQuAD heads): given,
+#                   lower-cased, to cfg-translate --task and to the rule
+#                   file's `arg task` (tensor-remap --arg task=NAME)
 #
 # Content-hash stamps (SHA-256) under OUT/.ckptconv/ decide what re-runs:
 # unchanged inputs do nothing even after `touch`; a changed config rewrites
@@ -46,8 +48,14 @@ CKPTCONV_TYPES :=
 #   <type>_CONFIG  conventional config file names next to a checkpoint, in
 #                  order of preference
 #   <type>_CONFIG_OPTIONAL  yes when the model has usable defaults without one
+#   <type>_CONFIG_IN_CKPT  the config is inside the checkpoint: this member
+#                  (a/b) of its values (ckpt-ls --values), read with
+#                  cfg-translate --at when no config file is given or found
 #   <type>_VOCAB   vocabulary files as SOURCE=NAME_IN_OUTPUT_FOLDER (several
 #                  sources for one name: the first that exists is used)
+#   <type>_VOCAB_MAPS  vocabulary files made from the checkpoint's values, as
+#                  MAP=NAME_IN_OUTPUT_FOLDER: vocab-translate with the model
+#                  folder's vocabulary map MAP (docs/vocab-map.md)
 #   <type>_GENERATION_CONFIG  yes when Hugging Face writes a generation_config.json
 define ckptconv-model
 CKPTCONV_TYPES += $(1)
@@ -68,6 +76,7 @@ ckptconv-vocab-pairs = $(foreach d,$(sort $(foreach p,$(2),$(call ckptconv-pair-
 # Write a key file only when its content changes, so that Make sees it as new
 # exactly when an input really changed.
 ckptconv-update = if cmp -s $(1).new $(1); then rm -f $(1).new; else mv -f $(1).new $(1); fi
+ckptconv-lc = $(subst A,a,$(subst B,b,$(subst C,c,$(subst D,d,$(subst E,e,$(subst F,f,$(subst G,g,$(subst H,h,$(subst I,i,$(subst J,j,$(subst K,k,$(subst L,l,$(subst M,m,$(subst N,n,$(subst O,o,$(subst P,p,$(subst Q,q,$(subst R,r,$(subst S,s,$(subst T,t,$(subst U,u,$(subst V,v,$(subst W,w,$(subst X,x,$(subst Y,y,$(subst Z,z,$(1)))))))))))))))))))))))))))
 
 define ckptconv
 $(if $(filter $(2),$(CKPTCONV_TYPES)),,$(error ckptconv: unknown model type '$(2)' (known: $(CKPTCONV_TYPES))))
@@ -77,15 +86,20 @@ ckptconv.$(1).MODEL := $(2)
 ckptconv.$(1).CKPT := $(3)
 ckptconv.$(1).STATE := $(1)/.ckptconv
 ckptconv.$(1).SRCDIR := $$(call ckptconv-ckpt-dir,$(3))
-ckptconv.$(1).CONFIG := $$(or $$(call ckptconv-opt,CONFIG,$(4)),$$(call ckptconv-first,$$(ckptconv.$(1).SRCDIR),$$($(2)_CONFIG)))
+ckptconv.$(1).CONFIG_FILE := $$(or $$(call ckptconv-opt,CONFIG,$(4)),$$(call ckptconv-first,$$(ckptconv.$(1).SRCDIR),$$($(2)_CONFIG)))
+ckptconv.$(1).CONFIG_AT := $$(if $$(ckptconv.$(1).CONFIG_FILE),,$$($(2)_CONFIG_IN_CKPT))
+ckptconv.$(1).VALUES := $$(if $$(ckptconv.$(1).CONFIG_AT)$$($(2)_VOCAB_MAPS),$(1)/.ckptconv/values.json)
+ckptconv.$(1).CONFIG := $$(or $$(ckptconv.$(1).CONFIG_FILE),$$(if $$(ckptconv.$(1).CONFIG_AT),$$(ckptconv.$(1).VALUES)))
 ckptconv.$(1).VOCABDIR := $$(or $$(call ckptconv-opt,VOCAB,$(4)),$$(ckptconv.$(1).SRCDIR))
 ckptconv.$(1).FORMAT := $$(or $$(call ckptconv-opt,FORMAT,$(4)),both)
 ckptconv.$(1).DTYPE := $$(call ckptconv-opt,DTYPE,$(4))
 ckptconv.$(1).SHARD := $$(call ckptconv-opt,SHARD,$(4))
-ckptconv.$(1).TASK := $$(call ckptconv-opt,TASK,$(4))
+ckptconv.$(1).TASK := $$(call ckptconv-lc,$$(call ckptconv-opt,TASK,$(4)))
+ckptconv.$(1).RULE_ARGS := $$(if $$(ckptconv.$(1).TASK),--arg task=$$(ckptconv.$(1).TASK))
 ckptconv.$(1).RULES := $$($(2)_DIR)/$$($(2)_RULES)
 ckptconv.$(1).VOCAB_PAIRS := $$(call ckptconv-vocab-pairs,$$(ckptconv.$(1).VOCABDIR),$$($(2)_VOCAB))
-ckptconv.$(1).VOCAB_OUT := $$(foreach p,$$(ckptconv.$(1).VOCAB_PAIRS),$(1)/$$(call ckptconv-pair-dst,$$(p)))
+ckptconv.$(1).VOCAB_OUT := $$(foreach p,$$(ckptconv.$(1).VOCAB_PAIRS) $$($(2)_VOCAB_MAPS),$(1)/$$(call ckptconv-pair-dst,$$(p)))
+ckptconv.$(1).VOCAB_MAPS := $$(foreach p,$$($(2)_VOCAB_MAPS),$$($(2)_DIR)/$$(call ckptconv-pair-src,$$(p)))
 ckptconv.$(1).VOCAB_IN := $$(foreach p,$$(ckptconv.$(1).VOCAB_PAIRS),$$(ckptconv.$(1).VOCABDIR)/$$(call ckptconv-pair-src,$$(p)))
 ckptconv.$(1).DIGEST := $(CKPTCONV_BIN)/ckpt-digest --cache $(1)/.ckptconv/digest.cache
 
@@ -100,10 +114,10 @@ $(1)/.ckptconv/weights.key: ckptconv-always $(CKPTCONV_TOOLS)
 	@$$(call ckptconv-update,$$@.files)
 	@{ echo "ckptconv $$$$($(CKPTCONV_BIN)/ckpt-ls --version)"; \
 	  $$(ckptconv.$(1).DIGEST) --files-from $$@.files $$(ckptconv.$(1).RULES); \
-	  echo "format=$$(ckptconv.$(1).FORMAT) dtype=$$(ckptconv.$(1).DTYPE) shard=$$(ckptconv.$(1).SHARD)"; } > $$@.new
+	  echo "format=$$(ckptconv.$(1).FORMAT) dtype=$$(ckptconv.$(1).DTYPE) shard=$$(ckptconv.$(1).SHARD) task=$$(ckptconv.$(1).TASK)"; } > $$@.new
 	@$$(call ckptconv-update,$$@)
 
-$(1)/.ckptconv/config.key: ckptconv-always $(CKPTCONV_TOOLS)
+$(1)/.ckptconv/config.key: ckptconv-always $(CKPTCONV_TOOLS) $$(if $$(ckptconv.$(1).CONFIG_AT),$$(ckptconv.$(1).VALUES))
 	@mkdir -p $$(@D)
 	@$$(if $$(ckptconv.$(1).CONFIG)$$($(2)_CONFIG_OPTIONAL),,echo "ckptconv: $(1): no config for model type $(2): none of '$$($(2)_CONFIG)' is next to $$(ckptconv.$(1).CKPT); give CONFIG=FILE" >&2; exit 1)
 	@{ echo "ckptconv $$$$($(CKPTCONV_BIN)/cfg-translate --version) task=$$(ckptconv.$(1).TASK)"; \
@@ -113,7 +127,7 @@ $(1)/.ckptconv/config.key: ckptconv-always $(CKPTCONV_TOOLS)
 # The converted tensor list (names, dtypes, shapes), from the index alone:
 # cfg-translate reads it to choose the architecture.
 $(1)/.ckptconv/tensors.list: $(1)/.ckptconv/weights.key
-	$(CKPTCONV_BIN)/ckpt-ls $$(ckptconv.$(1).CKPT) | $(CKPTCONV_BIN)/tensor-remap --list $$(ckptconv.$(1).RULES) > $$@.new
+	$(CKPTCONV_BIN)/ckpt-ls $$(ckptconv.$(1).CKPT) | $(CKPTCONV_BIN)/tensor-remap --list $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) > $$@.new
 	@$$(call ckptconv-update,$$@)
 
 $(1)/.ckptconv/weights.done: SHELL := /bin/bash
@@ -121,7 +135,7 @@ $(1)/.ckptconv/weights.done: .SHELLFLAGS := -o pipefail -ec
 $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
 	@touch $$@.start
 	$(CKPTCONV_BIN)/ckpt-extract $$(ckptconv.$(1).CKPT) \
-	  | $(CKPTCONV_BIN)/tensor-remap $$(ckptconv.$(1).RULES) \
+	  | $(CKPTCONV_BIN)/tensor-remap $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) \
 	  | $(CKPTCONV_BIN)/pt-pack --format $$(ckptconv.$(1).FORMAT) \
 	    $$(if $$(ckptconv.$(1).DTYPE),--dtype $$(ckptconv.$(1).DTYPE)) \
 	    $$(if $$(ckptconv.$(1).SHARD),--max-shard-size $$(ckptconv.$(1).SHARD)) -o $(1)/
@@ -135,15 +149,22 @@ $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
 	@mv -f $$@.new $$@
 
 $(1)/config.json: $(1)/.ckptconv/config.key $(1)/.ckptconv/tensors.list
-	$(CKPTCONV_BIN)/cfg-translate $$($(2)_DIR) $$(ckptconv.$(1).CONFIG) \
+	$(CKPTCONV_BIN)/cfg-translate $$($(2)_DIR) $$(ckptconv.$(1).CONFIG) $$(if $$(ckptconv.$(1).CONFIG_AT),--at $$(ckptconv.$(1).CONFIG_AT)) \
 	  --tensors $(1)/.ckptconv/tensors.list $$(if $$(ckptconv.$(1).TASK),--task $$(ckptconv.$(1).TASK)) \
 	  $$(if $$($(2)_GENERATION_CONFIG),--generation-config $(1)/generation_config.json) -o $$@
 
 $$(foreach p,$$(ckptconv.$(1).VOCAB_PAIRS),$$(eval $$(call ckptconv-vocab,$(1),$$(ckptconv.$(1).VOCABDIR)/$$(call ckptconv-pair-src,$$(p)),$$(call ckptconv-pair-dst,$$(p)))))
+$$(foreach p,$$($(2)_VOCAB_MAPS),$$(eval $$(call ckptconv-vocab-map,$(1),$$($(2)_DIR)/$$(call ckptconv-pair-src,$$(p)),$$(call ckptconv-pair-dst,$$(p)))))
+
+# The checkpoint's non-tensor values (config, dictionary), when the model
+# reads them.
+$(1)/.ckptconv/values.json: $(1)/.ckptconv/weights.key
+	$(CKPTCONV_BIN)/ckpt-ls --values $$(ckptconv.$(1).CKPT) > $$@.new
+	@$$(call ckptconv-update,$$@)
 
 $(1)/ckptconv-manifest.json: $(1)/.ckptconv/weights.done $(1)/config.json $$(ckptconv.$(1).VOCAB_OUT)
 	@cat $(1)/.ckptconv/weights.key.files > $(1)/.ckptconv/inputs
-	@printf '%s\n' $$(ckptconv.$(1).CONFIG) $$(ckptconv.$(1).VOCAB_IN) $$(ckptconv.$(1).RULES) >> $(1)/.ckptconv/inputs
+	@printf '%s\n' $$(ckptconv.$(1).CONFIG_FILE) $$(ckptconv.$(1).VOCAB_IN) $$(ckptconv.$(1).RULES) $$(ckptconv.$(1).VOCAB_MAPS) >> $(1)/.ckptconv/inputs
 	$$(ckptconv.$(1).DIGEST) --manifest $(1) --files-from $(1)/.ckptconv/inputs -o $$@
 endef
 
@@ -156,4 +177,14 @@ $(1)/.ckptconv/vocab-$(3).key: ckptconv-always $(CKPTCONV_TOOLS)
 	@$$(call ckptconv-update,$$@)
 $(1)/$(3): $(1)/.ckptconv/vocab-$(3).key
 	cat $(2) > $$@.tmp && mv -f $$@.tmp $$@
+endef
+
+# A vocabulary file made from the checkpoint's values by the map $(2).
+define ckptconv-vocab-map
+$(1)/.ckptconv/vocab-$(3).key: ckptconv-always $(CKPTCONV_TOOLS)
+	@mkdir -p $$(@D)
+	@{ echo "ckptconv $$$$($(CKPTCONV_BIN)/vocab-translate --version)"; $$(ckptconv.$(1).DIGEST) $(2); } > $$@.new
+	@$$(call ckptconv-update,$$@)
+$(1)/$(3): $(1)/.ckptconv/vocab-$(3).key $(1)/.ckptconv/values.json
+	$(CKPTCONV_BIN)/vocab-translate $(2) $(1)/.ckptconv/values.json -o $$@
 endef

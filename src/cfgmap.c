@@ -1031,16 +1031,56 @@ static int in(const strvec *s, const char *key)
 	return 0;
 }
 
-/* The original as JSON: every member is given under its (renamed) key. */
-static int read_json(const cfgmap *m, vals *vs, const char *path, const char *text, size_t len)
+/* The member of doc at path ("a/b": member b of member a), or NULL with a
+ * message. */
+static json_t *member_at(json_t *doc, const char *label, const char *path)
+{
+	json_t *o = doc;
+	for (const char *p = path; o;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		char key[256];
+		if (n == 0 || n >= sizeof key) {
+			ck_fail("%s: --at %s: empty or overlong member name", label, path);
+			return NULL;
+		}
+		memcpy(key, p, n);
+		key[n] = 0;
+		o = json_is_object(o) ? json_object_get(o, key) : NULL;
+		if (!o) {
+			ck_fail("%s: no member %.*s (--at %s)", label, (int)(p + n - path), path, path);
+			return NULL;
+		}
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return o;
+}
+
+/* A tensor in a checkpoint's values (ckpt-ls --values): not configuration. */
+static int is_tensor_value(const json_t *v)
+{
+	return json_is_object(v) && json_object_get(v, "__tensor__") != NULL;
+}
+
+/* The original as JSON: every member is given under its (renamed) key. With
+ * `at`, the object at that path in the document (a checkpoint's values),
+ * whose tensors are left out. */
+static int read_json(const cfgmap *m, vals *vs, const char *path, const char *at, const char *text,
+		     size_t len, FILE *explain)
 {
 	json_error_t e;
-	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
-	if (!o)
+	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
+	if (!doc)
 		return ck_fail("%s: line %d column %d: %s", path, e.line, e.column, e.text);
+	char *label = at ? fmt("%s: %s", path, at) : fmt("%s", path);
+	json_t *o = label && at ? member_at(doc, path, at) : doc;
+	if (!label || !o)
+		goto fail;
 	if (!json_is_object(o)) {
-		json_decref(o);
-		return ck_fail("%s: not a JSON object", path);
+		ck_fail("%s: not a JSON object", label);
+		goto fail;
 	}
 	const char *key;
 	json_t *v;
@@ -1048,7 +1088,12 @@ static int read_json(const cfgmap *m, vals *vs, const char *path, const char *te
 	{
 		if (strcmp(key, "transformers_version") == 0 || in(&m->drops, key))
 			continue;
-		char *origin = fmt("%s: %s", path, key);
+		if (at && is_tensor_value(v)) {
+			if (explain)
+				fprintf(explain, "%s: %s: a tensor, left out\n", label, key);
+			continue;
+		}
+		char *origin = fmt("%s: %s", label, key);
 		if (!origin)
 			goto fail;
 		if (strcmp(key, "model_type") == 0) {
@@ -1068,10 +1113,12 @@ static int read_json(const cfgmap *m, vals *vs, const char *path, const char *te
 		if (rc < 0)
 			goto fail;
 	}
-	json_decref(o);
+	free(label);
+	json_decref(doc);
 	return 0;
 fail:
-	json_decref(o);
+	free(label);
+	json_decref(doc);
 	return -1;
 }
 
@@ -1105,20 +1152,21 @@ static int read_gin(const cfgmap *m, vals *vs, const char *path, const char *tex
 	return rc;
 }
 
-static int read_original(const cfgmap *m, vals *vs, const char *path)
+static int read_original(const cfgmap *m, vals *vs, const char *path, const char *at,
+			 FILE *explain)
 {
 	char *text;
 	size_t len;
-	if (ck_read_file(path, CFG_MAX_BYTES, &text, &len) < 0)
+	if (ck_read_file(path, at ? CFG_MAX_VALUES : CFG_MAX_BYTES, &text, &len) < 0)
 		return -1;
 	size_t i = 0;
 	while (i < len && strchr(" \t\r\n", text[i]))
 		i++;
 	int rc;
-	if (i < len && text[i] != '{' && m->gins.n)
+	if (i < len && text[i] != '{' && m->gins.n && !at)
 		rc = read_gin(m, vs, path, text, len);
 	else
-		rc = read_json(m, vs, path, text, len);
+		rc = read_json(m, vs, path, at, text, len, explain);
 	free(text);
 	return rc;
 }
@@ -1441,7 +1489,8 @@ int cfg_translate(const cfgmap *m, const cfg_request *rq, json_t **config, json_
 	if (generation)
 		*generation = NULL;
 
-	if ((rq->original && read_original(m, &vs, rq->original) < 0) || apply_sets(m, &vs, rq) < 0)
+	if ((rq->original && read_original(m, &vs, rq->original, rq->original_at, rq->explain) < 0) ||
+	    apply_sets(m, &vs, rq) < 0)
 		goto fail;
 	if (rq->task && apply_task(m, &vs, rq->task, &task_cls) < 0)
 		goto fail;

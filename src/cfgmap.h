@@ -20,8 +20,10 @@
 typedef struct cfgmap cfgmap;
 
 #define CFGMAP_FILE "config.map"
-/* Largest original config accepted. */
+/* Largest original config accepted; a document read with original_at (a
+ * checkpoint's values, with its whole vocabulary) may be larger. */
 #define CFG_MAX_BYTES (16u << 20)
+#define CFG_MAX_VALUES (256u << 20)
 
 /* Load and check DIR/config.map. NULL (and a message naming the file and
  * line) on error. */
@@ -33,6 +35,9 @@ int cfgmap_has_generation(const cfgmap *m);
 
 typedef struct {
 	const char *original;       /* the original config file, or NULL */
+	const char *original_at;    /* the config is this member of the original
+				       JSON document ("a/b"; a checkpoint's values
+				       from ckpt-ls --values), or NULL */
 	const tensor_list *tensors; /* the converted tensors, or NULL */
 	const char *tensors_label;  /* their file, for messages */
 	const char *task;           /* --task, or NULL */

@@ -21,6 +21,7 @@
 #define MAX_IDENT 32      /* length of a capture or set name */
 #define MAX_LINE_TOKS 64  /* words on one rule line */
 #define MAX_PIECES 65536  /* outputs of one split */
+#define MAX_ARG_VALUE 256 /* characters of an `arg` value */
 
 /* ---- compiled form ------------------------------------------------------ */
 
@@ -45,6 +46,7 @@ typedef struct {
 	char *name;
 	int kind; /* T_NUMBER, T_TEXT or T_SET */
 	wordset *set;
+	int is_arg; /* `arg`: a one-word set, the value given or the default */
 } letdef;
 
 typedef struct {
@@ -104,7 +106,7 @@ typedef struct {
 	int nops;
 	char *split_name;
 	const wordset *split_set; /* split into these parts; NULL: one per index */
-	char *msg;                /* refuse */
+	char *msg;                /* refuse; require (optional) */
 	int if_missing;           /* alias */
 	char *when;               /* alias: only if this tensor is produced */
 } rule;
@@ -123,6 +125,11 @@ typedef struct {
 	const char *label;
 	int line;
 	rules *R;
+	const char *const *args; /* NAME=VALUE, from the caller */
+	size_t nargs;
+	unsigned char *arg_used;
+	int if_line;  /* line of the open `if`, 0 outside a block */
+	int if_true;  /* the open block's condition holds */
 } parser;
 
 static int perr(const parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -884,6 +891,163 @@ static int parse_ops(const parser *ps, rule *r, word *w, int nw)
 	return 0;
 }
 
+/* ---- arguments and conditions ------------------------------------------- */
+
+static const letdef *find_arg(const rules *R, const char *name)
+{
+	const letdef *l = find_let(R, name, strlen(name));
+	return l && l->is_arg ? l : NULL;
+}
+
+/* `arg NAME = DEFAULT`: {NAME} is one word, the caller's NAME=VALUE or the
+ * default. */
+static int parse_arg(parser *ps, word *w, int nw)
+{
+	rules *R = ps->R;
+	if (nw != 4 || strcmp(w[2].s, "=") != 0)
+		return perr(ps, "write: arg NAME = DEFAULT");
+	const char *name = w[1].s, *value = w[3].s;
+	if (!is_ident(name, strlen(name)) || strcmp(name, "number") == 0 ||
+	    strcmp(name, "text") == 0)
+		return perr(ps, "arg: '%s' is not a usable name", name);
+	if (find_let(R, name, strlen(name)))
+		return perr(ps, "%s is defined twice", name);
+	if (R->nlets == MAX_LETS)
+		return perr(ps, "more than %d let and arg lines", MAX_LETS);
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < ps->nargs; i++)
+		if (strncmp(ps->args[i], name, nl) == 0 && ps->args[i][nl] == '=') {
+			value = ps->args[i] + nl + 1;
+			ps->arg_used[i] = 1;
+		}
+	if (strlen(value) > MAX_ARG_VALUE)
+		return perr(ps, "arg %s: value longer than %d characters", name, MAX_ARG_VALUE);
+	if (check_word(ps, value, strlen(value)) < 0)
+		return -1;
+	wordset *set = ck_calloc(1, sizeof *set);
+	if (!set || !(set->from = ck_calloc(1, sizeof *set->from)) ||
+	    !(set->to = ck_calloc(1, sizeof *set->to)) || !(set->from[0] = ck_strdup(value))) {
+		wordset_free(set);
+		return -1;
+	}
+	set->n = 1;
+	letdef *l = &R->lets[R->nlets];
+	memset(l, 0, sizeof *l);
+	l->kind = T_SET;
+	l->is_arg = 1;
+	l->set = set;
+	if (!(l->name = ck_strdup(name))) {
+		wordset_free(l->set);
+		return -1;
+	}
+	R->nlets++;
+	return 0;
+}
+
+/* `*` matches any text (possibly none); everything else itself. */
+static int glob_match(const char *pat, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+	while (*s) {
+		if (*pat == '*') {
+			star = pat++;
+			resume = s;
+		} else if (*pat == *s) {
+			pat++;
+			s++;
+		} else if (star) {
+			pat = star + 1;
+			s = ++resume;
+		} else {
+			return 0;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == 0;
+}
+
+/* `if ARG = word | word ...` opens a block whose rules count only when the
+ * argument is one of the words (`*` in a word matches any text). */
+static int parse_if(parser *ps, word *w, int nw)
+{
+	if (ps->if_line)
+		return perr(ps, "if inside the if block of line %d (blocks do not nest; end it first)",
+			    ps->if_line);
+	if (nw < 4 || strcmp(w[2].s, "=") != 0)
+		return perr(ps, "write: if ARG = word | word ...");
+	const letdef *a = find_arg(ps->R, w[1].s);
+	if (!a)
+		return perr(ps, "if %s: there is no 'arg %s = ...' above this line", w[1].s, w[1].s);
+	const char *value = a->set->from[0];
+	int hit = 0, expect_word = 1;
+	for (int i = 3; i < nw; i++) {
+		/* words and bars, with or without blanks between them */
+		for (char *p = w[i].s; *p;) {
+			if (*p == '|') {
+				if (expect_word)
+					return perr(ps, "if: a word is missing before '|'");
+				expect_word = 1;
+				p++;
+				continue;
+			}
+			if (!expect_word)
+				return perr(ps, "if: words are separated by '|'");
+			char *bar = strchr(p, '|');
+			size_t n = bar ? (size_t)(bar - p) : strlen(p);
+			char word_[RULES_MAX_LINE + 1];
+			memcpy(word_, p, n);
+			word_[n] = 0;
+			for (size_t k = 0; k < n; k++)
+				if ((is_special(word_[k]) && word_[k] != '*') || (unsigned char)word_[k] <= ' ')
+					return perr(ps, "if: word '%s' contains '%c'", word_, word_[k]);
+			hit |= glob_match(word_, value);
+			expect_word = 0;
+			p += n;
+		}
+	}
+	if (expect_word)
+		return perr(ps, "if: a word is missing after '|'");
+	ps->if_line = ps->line;
+	ps->if_true = hit;
+	return 0;
+}
+
+/* A message with {ARG} replaced by the argument's value. */
+static char *expand_args(const parser *ps, const char *msg)
+{
+	size_t cap = strlen(msg) + 1, n = 0;
+	for (const char *p = msg; *p; p++)
+		if (*p == '{')
+			cap += MAX_ARG_VALUE;
+	char *out = ck_malloc(cap);
+	if (!out)
+		return NULL;
+	for (const char *p = msg; *p;) {
+		const char *close = *p == '{' ? strchr(p, '}') : NULL;
+		if (close) {
+			char name[MAX_IDENT + 1];
+			size_t nl = (size_t)(close - p - 1);
+			const letdef *a = NULL;
+			if (nl <= MAX_IDENT) {
+				memcpy(name, p + 1, nl);
+				name[nl] = 0;
+				a = find_arg(ps->R, name);
+			}
+			if (a) {
+				size_t vl = strlen(a->set->from[0]);
+				memcpy(out + n, a->set->from[0], vl);
+				n += vl;
+				p = close + 1;
+				continue;
+			}
+		}
+		out[n++] = *p++;
+	}
+	out[n] = 0;
+	return out;
+}
+
 static int parse_line(parser *ps, char *line)
 {
 	word w[MAX_LINE_TOKS];
@@ -895,8 +1059,24 @@ static int parse_line(parser *ps, char *line)
 	const char *kw = w[0].s;
 	rules *R = ps->R;
 	for (int i = 0; i < nw; i++)
-		if (w[i].quoted && !(strcmp(kw, "refuse") == 0 && i == 2))
-			return perr(ps, "text in quotes is only used for the message of refuse");
+		if (w[i].quoted && !((strcmp(kw, "refuse") == 0 || strcmp(kw, "require") == 0) && i == 2))
+			return perr(ps, "text in quotes is only used for the message of refuse and require");
+
+	if (strcmp(kw, "if") == 0)
+		return parse_if(ps, w, nw);
+	if (strcmp(kw, "end") == 0) {
+		if (nw != 1)
+			return perr(ps, "write: end");
+		if (!ps->if_line)
+			return perr(ps, "end without an if");
+		ps->if_line = 0;
+		return 0;
+	}
+	if (ps->if_line && (strcmp(kw, "let") == 0 || strcmp(kw, "arg") == 0))
+		return perr(ps, "%s inside an if block (line %d): define it above the block", kw,
+			    ps->if_line);
+	if (strcmp(kw, "arg") == 0)
+		return parse_arg(ps, w, nw);
 
 	if (strcmp(kw, "let") == 0) {
 		if (nw < 4 || strcmp(w[2].s, "=") != 0)
@@ -1002,7 +1182,7 @@ static int parse_line(parser *ps, char *line)
 			perr(ps, "write: refuse NAME \"why it cannot be converted\"");
 			goto out;
 		}
-		if (parse_pattern(ps, w[1].s, &r->pat) < 0 || !(r->msg = ck_strdup(w[2].s)))
+		if (parse_pattern(ps, w[1].s, &r->pat) < 0 || !(r->msg = expand_args(ps, w[2].s)))
 			goto out;
 	} else if (strcmp(kw, "alias") == 0) {
 		r->kind = R_ALIAS;
@@ -1032,11 +1212,12 @@ static int parse_line(parser *ps, char *line)
 			goto out;
 	} else if (strcmp(kw, "require") == 0) {
 		r->kind = R_REQUIRE;
-		if (nw != 2) {
-			perr(ps, "write: require NAME");
+		if ((nw != 2 && nw != 3) || (nw == 3 && (!w[2].quoted || !w[2].s[0]))) {
+			perr(ps, "write: require NAME [\"what is missing\"]");
 			goto out;
 		}
-		if (parse_pattern(ps, w[1].s, &r->pat) < 0)
+		if (parse_pattern(ps, w[1].s, &r->pat) < 0 ||
+		    (nw == 3 && !(r->msg = expand_args(ps, w[2].s))))
 			goto out;
 		if (r->pat.ncap > 1 || (r->pat.ncap == 1 && r->pat.cap[0].kind != T_NUMBER)) {
 			perr(ps, "require: at most one capture, and it must be a number");
@@ -1048,9 +1229,13 @@ static int parse_line(parser *ps, char *line)
 				goto out;
 			}
 	} else {
-		perr(ps, "unknown rule '%s' (a line starts with let, keep, rename, drop, refuse, alias or require)",
+		perr(ps, "unknown rule '%s' (a line starts with let, arg, if, end, keep, rename, drop, refuse, alias or require)",
 		     kw);
 		goto out;
+	}
+	if (ps->if_line && !ps->if_true) {
+		rule_free(r); /* checked, but its block is not taken */
+		return 0;
 	}
 	R->n++;
 	return 0;
@@ -1061,14 +1246,29 @@ out:
 
 rules *rules_parse(const char *text, size_t len, const char *label)
 {
+	return rules_parse_args(text, len, label, NULL, 0);
+}
+
+rules *rules_parse_args(const char *text, size_t len, const char *label, const char *const *args,
+			size_t nargs)
+{
 	rules *R = ck_calloc(1, sizeof *R);
 	char *line = ck_malloc(RULES_MAX_LINE + 1);
-	if (!R || !line || !(R->label = ck_strdup(label))) {
+	unsigned char *used = ck_calloc(nargs ? nargs : 1, 1);
+	if (!R || !line || !used || !(R->label = ck_strdup(label))) {
 		free(line);
+		free(used);
 		rules_free(R);
 		return NULL;
 	}
-	parser ps = {R->label, 0, R};
+	parser ps = {R->label, 0, R, args, nargs, used, 0, 0};
+	for (size_t i = 0; i < nargs; i++) {
+		const char *eq = strchr(args[i], '=');
+		if (!eq || !is_ident(args[i], (size_t)(eq - args[i]))) {
+			ck_fail("%s: argument %s: want NAME=VALUE", label, args[i]);
+			goto fail;
+		}
+	}
 	if (len > RULES_MAX_FILE) {
 		ck_fail("%s: rule file too large (%zu bytes, limit %u)", label, len, RULES_MAX_FILE);
 		goto fail;
@@ -1093,9 +1293,22 @@ rules *rules_parse(const char *text, size_t len, const char *label)
 		if (parse_line(&ps, line) < 0)
 			goto fail;
 	}
+	if (ps.if_line) {
+		ck_fail("%s:%d: this if has no end", label, ps.if_line);
+		goto fail;
+	}
+	for (size_t i = 0; i < nargs; i++)
+		if (!used[i]) {
+			ck_fail("%s: argument %.*s: the rule file has no 'arg %.*s = ...'", label,
+				(int)(strchr(args[i], '=') - args[i]), args[i],
+				(int)(strchr(args[i], '=') - args[i]), args[i]);
+			goto fail;
+		}
+	free(used);
 	free(line);
 	return R;
 fail:
+	free(used);
 	free(line);
 	rules_free(R);
 	return NULL;
@@ -1516,7 +1729,9 @@ static int check_requires(rules_plan *P, const size_t *sorted)
 			int found = find_output(P, sorted, r->pat.text) >= 0;
 			for (size_t a = 0; a < P->nalias && !found; a++)
 				found = strcmp(P->alias[a].name, r->pat.text) == 0;
-			if (!found)
+			if (!found && r->msg)
+				rc = ck_fail("%s: %s (%s:%d)", P->label, r->msg, R->label, r->line);
+			else if (!found)
 				rc = ck_fail("%s: required tensor %s is not produced (%s:%d)", P->label,
 					     r->pat.text, R->label, r->line);
 			continue;
@@ -1538,6 +1753,10 @@ static int check_requires(rules_plan *P, const size_t *sorted)
 		if (rc)
 			break;
 		const char *cn = r->pat.cap[0].name;
+		if (nv == 0 && r->msg) {
+			rc = ck_fail("%s: %s (%s:%d)", P->label, r->msg, R->label, r->line);
+			break;
+		}
 		if (nv == 0) {
 			rc = ck_fail("%s: required tensor %s is not produced for any %s (%s:%d)", P->label,
 				     r->pat.text, cn, R->label, r->line);

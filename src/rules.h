@@ -22,6 +22,11 @@ typedef struct rules rules;
 
 /* Parse rule text; label (the file name) prefixes errors: "LABEL:LINE: ...". */
 rules *rules_parse(const char *text, size_t len, const char *label);
+/* The same with the values of the file's `arg` lines, as "NAME=VALUE"
+ * strings: each must name an `arg` of the file; the others keep their
+ * defaults. They pick the `if` blocks that count and fill {NAME}. */
+rules *rules_parse_args(const char *text, size_t len, const char *label, const char *const *args,
+			size_t nargs);
 void rules_free(rules *R);
 const char *rules_label(const rules *R);
 

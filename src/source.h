@@ -22,6 +22,9 @@ typedef struct {
 	int ndim;
 	int64_t shape[CK_MAX_DIMS];
 	uint64_t nbytes;       /* bytes ck_source_read delivers */
+	const char *tied_to;   /* the name of an earlier tensor that is this very
+				  data (one view of one storage saved under two
+				  names: tied weights), or NULL */
 } ck_source_entry;
 
 /* Open a checkpoint; the back-end is chosen by ck_source_detect. Reads

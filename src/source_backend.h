@@ -25,7 +25,8 @@ typedef struct {
 	void (*close)(void *h);
 	const char *(*label)(void *h);
 	size_t (*count)(void *h);
-	/* Fill *e for tensor i; its strings stay valid until close. */
+	/* Fill *e for tensor i (e starts zeroed); its strings stay valid until
+	 * close. tied_to may only name a tensor before i. */
 	void (*entry)(void *h, size_t i, ck_source_entry *e);
 	int (*check)(void *h); /* may be NULL: nothing to check */
 	int (*read)(void *h, size_t i, void *buf, uint64_t n);

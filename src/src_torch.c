@@ -13,6 +13,7 @@ typedef struct {
 	tl_file *f;
 	char *path;
 	const char *prov[2];
+	size_t *tied; /* tied[i]: the first tensor with i's very view, or i */
 } torch_src;
 
 static int torch_probe(const char *path)
@@ -26,6 +27,77 @@ static int torch_probe(const char *path)
 	return n > 0 && tl_probe(head, (size_t)n) ? 2 : 0;
 }
 
+/* Tensors a and b by their view: storage, offset, dtype, shape, strides. */
+static int cmp_layout(const tl_file *f, size_t a, size_t b)
+{
+	const tl_tensor *x = tl_at(f, a), *y = tl_at(f, b);
+	const char *kx, *ky;
+	uint64_t ox, oy;
+	const int64_t *sx, *sy;
+	tl_layout(f, a, &kx, &ox, &sx);
+	tl_layout(f, b, &ky, &oy, &sy);
+	int c = (kx == NULL) - (ky == NULL);
+	if (c == 0 && kx)
+		c = strcmp(kx, ky);
+	if (c == 0)
+		c = (ox > oy) - (ox < oy);
+	if (c == 0)
+		c = (int)x->dtype - (int)y->dtype;
+	if (c == 0)
+		c = x->ndim - y->ndim;
+	for (int d = 0; c == 0 && d < x->ndim; d++) {
+		c = (x->shape[d] > y->shape[d]) - (x->shape[d] < y->shape[d]);
+		if (c == 0)
+			c = (sx[d] > sy[d]) - (sx[d] < sy[d]);
+	}
+	return c;
+}
+
+static const tl_file *g_sort_f; /* qsort has no context argument in C11 */
+static int cmp_view(const void *pa, const void *pb)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	int c = cmp_layout(g_sort_f, a, b);
+	return c ? c : (a > b) - (a < b);
+}
+
+/* Tied weights: a tensor saved under two names is one view of one storage.
+ * Sorting by view puts equal views next to each other, the first one first.
+ * (A numpy array held in the pickle has no storage and is never tied.) */
+static int find_tied(torch_src *s)
+{
+	size_t n = tl_count(s->f);
+	size_t *order = ck_calloc(n ? n : 1, sizeof *order);
+	s->tied = ck_calloc(n ? n : 1, sizeof *s->tied);
+	if (!order || !s->tied) {
+		free(order);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = s->tied[i] = i;
+	g_sort_f = s->f;
+	qsort(order, n, sizeof *order, cmp_view);
+	for (size_t k = 1; k < n; k++) {
+		const char *key;
+		uint64_t off;
+		const int64_t *st;
+		tl_layout(s->f, order[k], &key, &off, &st);
+		if (key && cmp_layout(s->f, order[k - 1], order[k]) == 0)
+			s->tied[order[k]] = s->tied[order[k - 1]];
+	}
+	free(order);
+	return 0;
+}
+
+static void torch_close(void *h)
+{
+	torch_src *s = h;
+	tl_close(s->f);
+	free(s->tied);
+	free(s->path);
+	free(s);
+}
+
 static void *torch_open(const char *path)
 {
 	torch_src *s = ck_calloc(1, sizeof *s);
@@ -36,15 +108,11 @@ static void *torch_open(const char *path)
 		return NULL;
 	}
 	s->prov[0] = s->path;
+	if (find_tied(s) < 0) {
+		torch_close(s);
+		return NULL;
+	}
 	return s;
-}
-
-static void torch_close(void *h)
-{
-	torch_src *s = h;
-	tl_close(s->f);
-	free(s->path);
-	free(s);
 }
 
 static const char *torch_label(void *h) { return ((torch_src *)h)->path; }
@@ -52,7 +120,8 @@ static size_t torch_count(void *h) { return tl_count(((torch_src *)h)->f); }
 
 static void torch_entry(void *h, size_t i, ck_source_entry *e)
 {
-	const tl_tensor *t = tl_at(((torch_src *)h)->f, i);
+	torch_src *s = h;
+	const tl_tensor *t = tl_at(s->f, i);
 	e->name = t->name;
 	e->supported = 1;
 	e->dtype = t->dtype;
@@ -60,6 +129,8 @@ static void torch_entry(void *h, size_t i, ck_source_entry *e)
 	e->ndim = t->ndim;
 	memcpy(e->shape, t->shape, sizeof e->shape);
 	e->nbytes = t->nbytes;
+	if (s->tied[i] != i)
+		e->tied_to = tl_at(s->f, s->tied[i])->name;
 }
 
 static int torch_read(void *h, size_t i, void *buf, uint64_t n)

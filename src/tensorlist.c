@@ -98,7 +98,7 @@ int tensor_list_parse(const char *label, const char *text, size_t len, tensor_li
 			tl.v = v;
 			cap = ncap;
 		}
-		tl_tensor *t = &tl.v[tl.n];
+		tl_tensor *t = &tl.v[tl.n++]; /* counted now so that errors free it */
 		memset(t, 0, sizeof *t);
 		char dt[16];
 		size_t dlen = (size_t)(t2 - t1 - 1);
@@ -132,7 +132,15 @@ int tensor_list_parse(const char *label, const char *text, size_t len, tensor_li
 		}
 		memcpy(t->name, s, (size_t)(t1 - s));
 		t->name[t1 - s] = 0;
-		tl.n++;
+		if (end != s + n) {
+			size_t alen = (size_t)(s + n - (end + 2));
+			if (alen == 0 || !(t->alias_of = ck_malloc(alen + 1))) {
+				tensor_list_free(&tl);
+				return alen ? -1 : ck_fail("%s: line %zu: empty alias target", label, line);
+			}
+			memcpy(t->alias_of, end + 2, alen);
+			t->alias_of[alen] = 0;
+		}
 	}
 	/* Unique names; a sorted copy finds duplicates in n log n. */
 	if (tl.n > 1) {
@@ -158,8 +166,10 @@ int tensor_list_parse(const char *label, const char *text, size_t len, tensor_li
 
 void tensor_list_free(tensor_list *tl)
 {
-	for (size_t i = 0; i < tl->n; i++)
+	for (size_t i = 0; i < tl->n; i++) {
 		free(tl->v[i].name);
+		free(tl->v[i].alias_of);
+	}
 	free(tl->v);
 	tl->v = NULL;
 	tl->n = 0;

@@ -13,6 +13,7 @@
 
 typedef struct {
 	char *name;
+	char *alias_of; /* the 4th column's TARGET, or NULL */
 	ck_dtype dtype;
 	int ndim;
 	int64_t shape[CK_MAX_DIMS];

@@ -16,7 +16,7 @@ check_torch() {
 		fail "$name: comparison script failed"
 	check_eq "$name: ckpt-ls lists what ckpt-extract wrote" \
 		"$("$B/ckpt-ls" "$f" | cut -f1 | sort | md5sum)" \
-		"$("$PY" -c 'import json,struct,sys; b=open(sys.argv[1],"rb").read(); n=struct.unpack("<Q",b[:8])[0]; h=json.loads(b[8:8+n]); h.pop("__metadata__",None); print("\n".join(sorted(h)))' "$T/$name.st" | md5sum)"
+		"$("$PY" -c 'import json,struct,sys; b=open(sys.argv[1],"rb").read(); n=struct.unpack("<Q",b[:8])[0]; h=json.loads(b[8:8+n]); m=h.pop("__metadata__",None) or {}; print("\n".join(sorted(list(h)+[k[15:] for k in m if k.startswith("ckptconv.alias.")])))' "$T/$name.st" | md5sum)"
 }
 
 for f in "$FIX"/real/pytorch/*.pt; do
@@ -54,3 +54,19 @@ check_eq "xlm dico_word2id order and ids" "<s>=0 </s>=1 w0@@=14" \
 check_eq "ckpt-ls --values of a safetensors file is its metadata" '{"version": "1.0", "git_tag": "v1.45"}' \
 	"$("$B/ckpt-ls" --values "$FIX/real/safetensors/coffeevampir3_mlp_with_metadata.safetensors" | "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["__metadata__"]))')"
 check_exit "--json and --values together is a usage error" 2 "$B/ckpt-ls" --json --values "$T/gen/zip_p2.pt"
+
+# Tied weights: one view of one storage saved under two names is listed with
+# =FIRST and extracted once, the second name as an alias.
+check_eq "tied name listed with its first name" "model/tied_b	F32	10	=model/tied_a" \
+	"$("$B/ckpt-ls" "$T/gen/zip_p2.pt" | grep -v half_view | grep '^model/tied_b')"
+check_eq "a second view of the same storage is not tied" "model/half_view	F32	5" \
+	"$("$B/ckpt-ls" "$T/gen/legacy_p2.pt" | grep '^model/half_view')"
+check_eq "xlm: shared embedding storage is tied (zip and legacy)" \
+	"model/embeddings.weight model/embeddings.weight" \
+	"$("$B/ckpt-ls" --json "$FIX/golden/xlm/input/mlm_tiny_enfr.pth" | grep pred_layer.proj.weight | sed 's/.*"tied_to":"\([^"]*\)".*/\1/') $("$B/ckpt-ls" "$FIX/golden/xlm_legacy/input/checkpoint.pth" | grep '^model/pred_layer.proj.weight' | cut -f4 | tr -d =)"
+"$B/ckpt-extract" "$T/gen/zip_p2.pt" -o "$T/tied.st"
+check_eq "extract writes a tied name as an alias, not as data" "model/tied_a False" \
+	"$("$PY" -c 'import json,struct,sys; b=open(sys.argv[1],"rb").read(); n=struct.unpack("<Q",b[:8])[0]; h=json.loads(b[8:8+n]); print(h["__metadata__"]["ckptconv.alias.model/tied_b"], "model/tied_b" in h)' "$T/tied.st")"
+"$B/ckpt-extract" "$T/gen/zip_p2.pt" model/tied_b -o "$T/tied1.st"
+check_eq "extract of the second name alone writes its data" "[10]" \
+	"$("$PY" -c 'import json,struct,sys; b=open(sys.argv[1],"rb").read(); n=struct.unpack("<Q",b[:8])[0]; h=json.loads(b[8:8+n]); print(h["model/tied_b"]["shape"])' "$T/tied1.st")"

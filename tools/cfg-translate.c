@@ -30,6 +30,9 @@ static const char usage[] =
 	"  --tensors LIST              the converted tensors, NAME<TAB>DTYPE<TAB>SHAPE lines as\n"
 	"                              `tensor-remap --list` prints them (- reads stdin): they\n"
 	"                              pick the class and fill in or check sizes\n"
+	"  --at PATH                   the config is the member PATH (\"a/b\") of the JSON\n"
+	"                              document ORIGINAL, e.g. `params` of an XLM checkpoint's\n"
+	"                              `ckpt-ls --values`; tensors in it are left out\n"
 	"  --task NAME                 fine-tuning task (e.g. XLNet: sst-2, mnli, squad)\n"
 	"  --set KEY=VALUE             give or override a value (JSON; a bare word is a string)\n"
 	"  --torch-dtype NAME          dtype of the written weights (float32, float16, bfloat16)\n"
@@ -122,7 +125,7 @@ int main(int argc, char **argv)
 	if (cli_std_options(argc, argv, usage))
 		return CLI_OK;
 	const char *pos[2] = {NULL, NULL}, *out = NULL, *gen_out = NULL, *tensors = NULL,
-		   *task = NULL, *dtype = NULL, *models = NULL;
+		   *task = NULL, *dtype = NULL, *models = NULL, *at = NULL;
 	const char **sets = calloc((size_t)argc, sizeof *sets);
 	size_t nset = 0, npos = 0;
 	int verbose = 0, only_pos = 0;
@@ -155,6 +158,8 @@ int main(int argc, char **argv)
 			dst = &dtype;
 		else if (strcmp(a, "--models") == 0)
 			dst = &models;
+		else if (strcmp(a, "--at") == 0)
+			dst = &at;
 		else if (strcmp(a, "--set") == 0)
 			dst = &sets[nset++];
 		else {
@@ -183,6 +188,10 @@ int main(int argc, char **argv)
 		return cli_usage_error("--torch-dtype %s: want float32, float16, bfloat16 or float64",
 				       dtype);
 	}
+	if (at && !pos[1]) {
+		free(sets);
+		return cli_usage_error("--at reads a member of ORIGINAL: give ORIGINAL");
+	}
 	char found[PATH_MAX], dir[PATH_MAX];
 	if (find_model(pos[0], models, found, sizeof found) < 0) {
 		free(sets);
@@ -210,6 +219,7 @@ int main(int argc, char **argv)
 	}
 	cfg_request rq = {
 		.original = pos[1],
+		.original_at = at,
 		.tensors = tensors ? &tl : NULL,
 		.tensors_label = tensors,
 		.task = task,

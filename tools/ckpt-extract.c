@@ -20,7 +20,9 @@ static const char usage[] =
 	"string tensors are verified and skipped with a note on stderr. Every TF\n"
 	"tensor's masked CRC-32C is verified before any of its bytes is written;\n"
 	"partitioned variables are reassembled. Metadata: format=pt, the tool version\n"
-	"and the SHA-256 of the index (which pins every tensor's CRC-32C).\n"
+	"and the SHA-256 of the index (which pins every tensor's CRC-32C). A tensor\n"
+	"saved under a second name (tied weights: ckpt-ls shows =NAME) is written once,\n"
+	"the second name as metadata ckptconv.alias.<second> = <first>.\n"
 	"\n"
 	"CKPT: as for ckpt-ls (prefix, PREFIX.index, PREFIX.meta, a data file, or a\n"
 	"directory holding a 'checkpoint' state file).\n"
@@ -100,6 +102,9 @@ static void free_options(options *o)
 	free(o->names);
 }
 
+/* sel[i]: 0 not chosen, 1 chosen, TIED chosen and written as an alias */
+#define TIED 2
+
 /* Mark the chosen tensors; every NAME must exist and every REGEX match. */
 static int select_tensors(const ck_source *s, const options *o, char *sel)
 {
@@ -128,6 +133,13 @@ static int select_tensors(const ck_source *s, const options *o, char *sel)
 			return ck_fail("%s: tensor %s: type %s cannot be extracted (choose other "
 				       "tensors with NAME or --match)",
 				       ck_source_label(s), e->name, e->type_name);
+	}
+	/* a second name of chosen data is an alias; alone it is a tensor */
+	for (size_t i = 0; i < n; i++) {
+		const ck_source_entry *e = ck_source_at(s, i);
+		long t = e->tied_to ? ck_source_find(s, e->tied_to) : -1;
+		if (sel[i] && t >= 0 && sel[t])
+			sel[i] = TIED;
 	}
 	return 0;
 }
@@ -161,7 +173,7 @@ static int copy_tensors(ck_source *s, const char *sel, st_writer *w, uint64_t *c
 {
 	uint64_t max = 0;
 	for (size_t i = 0; i < ck_source_count(s); i++)
-		if (sel[i] && ck_source_at(s, i)->nbytes > max)
+		if (sel[i] == 1 && ck_source_at(s, i)->nbytes > max)
 			max = ck_source_at(s, i)->nbytes;
 	if (max > SIZE_MAX)
 		return ck_fail("%s: tensor too large for memory", ck_source_label(s));
@@ -170,7 +182,7 @@ static int copy_tensors(ck_source *s, const char *sel, st_writer *w, uint64_t *c
 		return -1;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < ck_source_count(s); i++) {
-		if (!sel[i])
+		if (sel[i] != 1) /* a tied name's data is its first name's */
 			continue;
 		const ck_source_entry *e = ck_source_at(s, i);
 		rc = ck_source_read(s, i, buf, e->nbytes);
@@ -206,9 +218,19 @@ static int run(const options *o)
 		rc = w ? add_metadata(s, w) : -1;
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			const ck_source_entry *e = ck_source_at(s, i);
-			if (sel[i] && e->dtype != CK_STRING &&
-			    (rc = st_writer_add(w, e->name, e->dtype, e->ndim, e->shape)) < 0)
+			if (!sel[i] || e->dtype == CK_STRING)
+				continue;
+			if (sel[i] == TIED) {
+				char key[4096];
+				if (snprintf(key, sizeof key, "%s%s", ST_ALIAS_PREFIX, e->name) >=
+				    (int)sizeof key)
+					rc = ck_fail("%s: tensor %s: name too long", ck_source_label(s),
+						     e->name);
+				else
+					rc = st_writer_meta(w, key, e->tied_to);
+			} else if ((rc = st_writer_add(w, e->name, e->dtype, e->ndim, e->shape)) < 0) {
 				ck_fail("%s: %s", ck_source_label(s), ck_errmsg());
+			}
 		}
 		if (rc == 0 && !(out = ck_out_open(o->out)))
 			rc = -1;

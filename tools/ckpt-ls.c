@@ -14,7 +14,9 @@ static const char usage[] =
 	"one per line: NAME<TAB>DTYPE<TAB>SHAPE. DTYPE is the safetensors spelling\n"
 	"(F32, F16, BF16, I64, I32, I8, U8, BOOL, ...), STRING for TF string tensors,\n"
 	"or the TF name (DT_COMPLEX64, ...) of a type that cannot be converted.\n"
-	"SHAPE is comma-separated, empty for a scalar.\n"
+	"SHAPE is comma-separated, empty for a scalar. A tensor saved under a second\n"
+	"name (the same view of the same storage: tied weights) has a fourth column\n"
+	"=NAME, the first name.\n"
 	"\n"
 	"CKPT is a TensorFlow checkpoint: its prefix (path/model.ckpt), PREFIX.index,\n"
 	"PREFIX.meta, one of its data files, or a directory holding a 'checkpoint' state\n"
@@ -26,7 +28,7 @@ static const char usage[] =
 	"\n"
 	"  --json     one JSON document: the checkpoint's details and, per tensor,\n"
 	"             name, dtype, shape, shard, offset, size, crc32c and slices\n"
-	"             (PyTorch: storage, storage_offset, stride)\n"
+	"             (PyTorch: storage, storage_offset, stride; tied_to)\n"
 	"  --values   the non-tensor values as one JSON document (PyTorch: the saved\n"
 	"             object, tensors shown as {\"__tensor__\": NAME, ...}; safetensors:\n"
 	"             {\"__metadata__\": ...}; null for formats without any)\n"
@@ -55,6 +57,8 @@ static json_t *entry_json(const ck_source *s, size_t i)
 	json_object_set_new(o, "name", name);
 	json_object_set_new(o, "dtype", json_string(e->type_name));
 	json_object_set_new(o, "shape", shape);
+	if (e->tied_to)
+		json_object_set_new(o, "tied_to", json_string(e->tied_to));
 	if (ck_source_json_entry(s, i, o) < 0) {
 		json_decref(o);
 		return NULL;
@@ -133,7 +137,8 @@ static void print_lines(const ck_source *s)
 	for (size_t i = 0; i < ck_source_count(s); i++) {
 		const ck_source_entry *e = ck_source_at(s, i);
 		ck_shape_format(e->ndim, e->shape, shape, sizeof shape);
-		printf("%s\t%s\t%s\n", e->name, e->type_name, shape);
+		printf("%s\t%s\t%s%s%s\n", e->name, e->type_name, shape, e->tied_to ? "\t=" : "",
+		       e->tied_to ? e->tied_to : "");
 	}
 }
 

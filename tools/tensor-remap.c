@@ -18,7 +18,7 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: tensor-remap RULES [IN] [-o OUT] [--verbose] [--list]\n"
+	"usage: tensor-remap RULES [IN] [-o OUT] [--arg NAME=VALUE]... [--verbose] [--list]\n"
 	"\n"
 	"Read a safetensors stream (IN, or stdin) and write it with the tensors\n"
 	"renamed, dropped and transformed as the rule file RULES says (the rule\n"
@@ -28,9 +28,12 @@ static const char usage[] =
 	"and ckptconv.alias.<name> entries for tied tensors.\n"
 	"\n"
 	"  -o OUT       write to OUT instead of stdout\n"
+	"  --arg NAME=VALUE  the value of the rule file's `arg NAME` (e.g. XLNet's\n"
+	"               task=sts-b): it picks the rules of `if NAME = ...` blocks\n"
 	"  --verbose    report dropped tensors and a summary on stderr\n"
 	"  --list       dry run on a tensor list instead of a stream: IN has lines\n"
-	"               NAME<TAB>DTYPE<TAB>SHAPE (as ckpt-ls prints them); prints the\n"
+	"               NAME<TAB>DTYPE<TAB>SHAPE[<TAB>=TARGET] (as ckpt-ls prints them;\n"
+	"               a target makes the line an alias of the input); prints the\n"
 	"               mapped list the same way, then one line per alias with a\n"
 	"               fourth column =TARGET. STRING tensors are skipped (they are\n"
 	"               never in a stream).\n"
@@ -39,6 +42,8 @@ static const char usage[] =
 #define CHUNK (4u << 20)
 
 static int verbose;
+static const char **g_args; /* --arg NAME=VALUE, for the rule file's `arg` lines */
+static size_t g_nargs;
 
 /* ---- common ------------------------------------------------------------- */
 
@@ -65,7 +70,7 @@ static rules *load_rules(const char *path, char hex[65])
 	}
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	rules *R = rules_parse(text, len, path);
+	rules *R = rules_parse_args(text, len, path, g_args, g_nargs);
 	free(text);
 	return R;
 }
@@ -112,18 +117,27 @@ static int run_list(const char *rules_path, const char *in_path, const char *out
 	const char *label = in_path ? in_path : "stdin";
 	tensor_list tl = {0};
 	rules_tensor *in = NULL;
-	size_t n = 0;
+	rules_alias *in_aliases = NULL;
+	size_t n = 0, n_aliases = 0;
 	rules_plan *P = NULL;
 	int rc = tensor_list_read(in_path ? in_path : "-", &tl);
-	if (rc == 0 && !(in = ck_calloc(tl.n, sizeof *in)))
+	if (rc == 0 && (!(in = ck_calloc(tl.n, sizeof *in)) ||
+			!(in_aliases = ck_calloc(tl.n, sizeof *in_aliases))))
 		rc = -1;
-	for (size_t i = 0; rc == 0 && i < tl.n; i++, n++) {
-		in[i].name = tl.v[i].name;
-		in[i].dtype = tl.v[i].dtype;
-		in[i].ndim = tl.v[i].ndim;
-		memcpy(in[i].shape, tl.v[i].shape, sizeof in[i].shape);
+	for (size_t i = 0; rc == 0 && i < tl.n; i++) {
+		const tl_tensor *t = &tl.v[i];
+		if (t->alias_of) {
+			in_aliases[n_aliases].name = t->name;
+			in_aliases[n_aliases++].target = t->alias_of;
+			continue;
+		}
+		in[n].name = t->name;
+		in[n].dtype = t->dtype;
+		in[n].ndim = t->ndim;
+		memcpy(in[n].shape, t->shape, sizeof in[n].shape);
+		n++;
 	}
-	if (rc == 0 && !(P = rules_plan_make(R, in, n, NULL, 0, label)))
+	if (rc == 0 && !(P = rules_plan_make(R, in, n, in_aliases, n_aliases, label)))
 		rc = -1;
 	ck_out *o = NULL;
 	FILE *f = NULL;
@@ -162,6 +176,7 @@ static int run_list(const char *rules_path, const char *in_path, const char *out
 	}
 	rules_plan_free(P);
 	free(in);
+	free(in_aliases);
 	tensor_list_free(&tl);
 	rules_free(R);
 	return rc == 0 ? CLI_OK : cli_lib_error();
@@ -378,6 +393,10 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	const char *pos[2] = {NULL, NULL}, *out = NULL;
 	int npos = 0, list = 0, opts = 1;
+	const char **args = calloc((size_t)argc, sizeof *args);
+	if (!args)
+		return cli_error("out of memory");
+	g_args = args;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (opts && strcmp(a, "--") == 0) {
@@ -390,16 +409,29 @@ int main(int argc, char **argv)
 			verbose = 1;
 		} else if (opts && strcmp(a, "--list") == 0) {
 			list = 1;
+		} else if (opts && strcmp(a, "--arg") == 0) {
+			if (++i == argc || !strchr(argv[i], '=') || argv[i][0] == '=') {
+				free(args);
+				return cli_usage_error("--arg needs NAME=VALUE");
+			}
+			args[g_nargs++] = argv[i];
 		} else if (opts && a[0] == '-' && a[1]) {
+			free(args);
 			return cli_usage_error("unknown option %s", a);
 		} else {
-			if (npos == 2)
+			if (npos == 2) {
+				free(args);
 				return cli_usage_error("too many arguments");
+			}
 			pos[npos++] = a;
 		}
 	}
-	if (npos == 0)
+	if (npos == 0) {
+		free(args);
 		return cli_usage_error("missing the rule file");
+	}
 	const char *in = pos[1] && strcmp(pos[1], "-") != 0 ? pos[1] : NULL;
-	return list ? run_list(pos[0], in, out) : run_stream(pos[0], in, out);
+	int rc = list ? run_list(pos[0], in, out) : run_stream(pos[0], in, out);
+	free(args);
+	return rc;
 }

@@ -95,7 +95,9 @@ static void fuzz_parser(void)
 		"rename a/layer_{n}/{w} -> a.{n}.{w} transpose cast F32\n"
 		"rename b/{x:q|k|v} -> b.{x}.{i} split 0 as i\n"
 		"keep [m/]c/** reshape 2,-1\ndrop **/*_slot_*\nrefuse z/** \"no\"\n"
-		"alias t.{n} = a.{n}.weight if-missing when a.0.bias\nrequire a.{n}.weight\n";
+		"alias t.{n} = a.{n}.weight if-missing when a.0.bias\nrequire a.{n}.weight\n"
+		"arg task = none\nif task = none | *qa*\ndrop d/{task}/**\n"
+		"require a.0.weight \"task {task} needs {x}\"\nend\n";
 	static const char alphabet[] = "{}[]*|\"#:->/ \n\tab0_=,.-";
 	unsigned seed = 12345;
 	for (int iter = 0; iter < 3000; iter++) {
@@ -113,7 +115,9 @@ static void fuzz_parser(void)
 			else if (len > 1)
 				memmove(buf + at, buf + at + 1, len-- - at - 1);
 		}
-		rules *R = rules_parse(buf, len, "fuzz");
+		static const char *const args[] = {"task=squad"};
+		rules *R = iter % 2 ? rules_parse(buf, len, "fuzz")
+				    : rules_parse_args(buf, len, "fuzz", args, 1);
 		if (R) {
 			rules_tensor in[3] = {{"a/layer_1/kernel", CK_F32, 2, {2, 3}},
 					      {"b/q", CK_F32, 2, {2, 2}},

@@ -1,4 +1,5 @@
-"""golden_folder.py OUT CASE_DIR — check a converted folder against a golden case.
+"""golden_folder.py OUT CASE_DIR [--computed NAME]... [--renamed KEY=HFKEY]...
+— check a converted folder against a golden case.
 
 - pytorch_model.bin loads with torch.load(weights_only=True); every expected
   tensor that case.json does not list as unfilled is there with the same
@@ -6,6 +7,9 @@
   there; tied names that are present share one storage.
 - config.json (and generation_config.json when expected) agree with the
   expected file on every key but transformers_version.
+--computed NAME: an expected buffer the model computes itself (not written).
+--renamed KEY=HFKEY: the expected config's KEY is the config class's alias of
+HFKEY (XLM's n_words is XLMConfig's vocab_size): ours has it as HFKEY.
 Prints one "ok"/"FAIL" line per check."""
 import json
 import os
@@ -16,10 +20,14 @@ import torch
 import st
 
 out, case_dir = sys.argv[1:3]
+rest = sys.argv[3:]
+opts = [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
+computed = {v for k, v in opts if k == "--computed"}
+renamed = dict(v.split("=", 1) for k, v in opts if k == "--renamed")
 case = os.path.basename(os.path.normpath(case_dir))
 info = json.load(open(os.path.join(case_dir, "case.json")))
 _, exp, _ = st.read(os.path.join(case_dir, "expected", "model.safetensors"))
-unfilled = set(info["unfilled_keys"])
+unfilled = set(info["unfilled_keys"]) | computed
 groups = [set(g) for g in info["tied_groups"]]
 group_of = {n: g for g in groups for n in g}
 
@@ -70,6 +78,7 @@ def check_json(name):
     for k, v in want.items():
         if k == "transformers_version":
             continue
+        k = renamed.get(k, k)
         if k not in got:
             problems.append("%s: %s missing" % (name, k))
         elif got[k] != v:

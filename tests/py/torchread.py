@@ -37,14 +37,22 @@ ST_DTYPES = {
 
 
 def read_stream(path):
+    """The tensors in data order, then each tied name (metadata
+    ckptconv.alias.NAME = TARGET) as (NAME, dtype, shape, bytes, TARGET)."""
     b = open(path, "rb").read()
     n = struct.unpack("<Q", b[:8])[0]
     h = json.loads(b[8:8 + n], object_pairs_hook=collections.OrderedDict)
-    h.pop("__metadata__", None)
+    meta = h.pop("__metadata__", None) or {}
     data = b[8 + n:]
     items = sorted(h.items(), key=lambda kv: kv[1]["data_offsets"][0])
-    return [(k, v["dtype"], list(v["shape"]), data[v["data_offsets"][0]:v["data_offsets"][1]])
-            for k, v in items]
+    out = [(k, v["dtype"], list(v["shape"]), data[v["data_offsets"][0]:v["data_offsets"][1]])
+           for k, v in items]
+    by_name = {t[0]: t for t in out}
+    for k, target in meta.items():
+        if k.startswith("ckptconv.alias."):
+            t = by_name[target]
+            out.append((k[len("ckptconv.alias."):], t[1], t[2], t[3], target))
+    return out
 
 
 def fail(msg):
@@ -53,8 +61,16 @@ def fail(msg):
 
 
 def compare(label, want, got):
-    """want/got: lists of (name, dtype, shape, bytes) in order."""
+    """want/got: lists of (name, dtype, shape, bytes) in order; a tied name
+    in got (5th item: its target) must equal want's tensor of that name,
+    wherever it is listed."""
     bad = 0
+    tied = {g[0]: g for g in got if len(g) > 4}
+    for w in want:
+        if w[0] in tied and tuple(w[1:4]) != tuple([tied[w[0]][1], tied[w[0]][2], tied[w[0]][3]]):
+            bad += fail("%s: tied %s (= %s) differs from the expected tensor" % (label, w[0], tied[w[0]][4]))
+    want = [w for w in want if w[0] not in tied]
+    got = [g for g in got if len(g) <= 4]
     wn = [w[0] for w in want]
     gn = [g[0] for g in got]
     if wn != gn:
