@@ -125,10 +125,13 @@ $(1)/.ckptconv/config.key: ckptconv-always $(CKPTCONV_TOOLS) $$(if $$(ckptconv.$
 	@$$(call ckptconv-update,$$@)
 
 # The converted tensor list (names, dtypes, shapes), from the index alone:
-# cfg-translate reads it to choose the architecture.
-$(1)/.ckptconv/tensors.list: $(1)/.ckptconv/weights.key
-	$(CKPTCONV_BIN)/ckpt-ls $$(ckptconv.$(1).CKPT) | $(CKPTCONV_BIN)/tensor-remap --list $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) > $$@.new
-	@$$(call ckptconv-update,$$@)
+# cfg-translate reads it to choose the architecture. Made through a stamp so
+# that an unchanged list stays old and config.json is not redone.
+$(1)/.ckptconv/tensors.list.stamp: $(1)/.ckptconv/weights.key
+	$(CKPTCONV_BIN)/ckpt-ls $$(ckptconv.$(1).CKPT) | $(CKPTCONV_BIN)/tensor-remap --list $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) > $(1)/.ckptconv/tensors.list.new
+	@$$(call ckptconv-update,$(1)/.ckptconv/tensors.list)
+	@touch $$@
+$(1)/.ckptconv/tensors.list: $(1)/.ckptconv/tensors.list.stamp ;
 
 $(1)/.ckptconv/weights.done: SHELL := /bin/bash
 $(1)/.ckptconv/weights.done: .SHELLFLAGS := -o pipefail -ec
@@ -158,9 +161,11 @@ $$(foreach p,$$($(2)_VOCAB_MAPS),$$(eval $$(call ckptconv-vocab-map,$(1),$$($(2)
 
 # The checkpoint's non-tensor values (config, dictionary), when the model
 # reads them.
-$(1)/.ckptconv/values.json: $(1)/.ckptconv/weights.key
-	$(CKPTCONV_BIN)/ckpt-ls --values $$(ckptconv.$(1).CKPT) > $$@.new
-	@$$(call ckptconv-update,$$@)
+$(1)/.ckptconv/values.json.stamp: $(1)/.ckptconv/weights.key
+	$(CKPTCONV_BIN)/ckpt-ls --values $$(ckptconv.$(1).CKPT) > $(1)/.ckptconv/values.json.new
+	@$$(call ckptconv-update,$(1)/.ckptconv/values.json)
+	@touch $$@
+$(1)/.ckptconv/values.json: $(1)/.ckptconv/values.json.stamp ;
 
 $(1)/ckptconv-manifest.json: $(1)/.ckptconv/weights.done $(1)/config.json $$(ckptconv.$(1).VOCAB_OUT)
 	@cat $(1)/.ckptconv/weights.key.files > $(1)/.ckptconv/inputs

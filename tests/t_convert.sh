@@ -60,6 +60,7 @@ ran=$($MV "$W/out" 2>&1)
 case $ran in *pt-pack*) ok "incremental: a changed option reconverts" ;; *) fail "incremental: FORMAT change did not reconvert" ;; esac
 [ ! -e "$W/out/pytorch_model.bin" ] && ok "incremental: weight files of the old format are removed" \
 	|| fail "incremental: stale pytorch_model.bin left behind"
+check_eq "incremental: after an option change, the next run does nothing" "" "$($M "$W/out" 2>&1)"
 
 # Reproducible: two conversions of the same input are byte-identical.
 cat >"$T/rep.mk" <<MK
