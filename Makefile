@@ -116,3 +116,109 @@ include mk/convert.mk
 $(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) FORMAT=$(FORMAT) DTYPE=$(DTYPE) SHARD=$(SHARD) TASK=$(TASK)))
 .DEFAULT_GOAL := $(OUT)
 endif
+
+# ---- front end, shared library, install ------------------------------------
+#   make shared           build/libckpt.so.X.Y.Z (position-independent objects
+#                         in build/pic/)
+#   make install          PREFIX=/usr/local, DESTDIR= for staging; also
+#                         BINDIR LIBDIR INCLUDEDIR DATADIR MANDIR
+#   make uninstall        remove exactly what install recorded
+# Installed: the tools and ckpt-convert in BINDIR; mk/convert.mk and models/
+# in DATADIR/ckptconv; man pages; libckpt.a, libckpt.so (soname
+# libckpt.so.$(CK_SOVERSION)), ckptconv/ckptconv.h and ckptconv.pc.
+
+CK_VERSION := $(shell sed -n 's/^\#define CK_VERSION "\(.*\)"$$/\1/p' src/util.h)
+CK_SOVERSION := 0
+SHLIB := $(BUILD)/libckpt.so.$(CK_VERSION)
+PIC_OBJ := $(patsubst $(BUILD)/%,$(BUILD)/pic/%,$(LIB_OBJ))
+
+.PHONY: shared install uninstall
+all: $(BIN)/ckpt-convert
+shared: $(SHLIB)
+
+$(BIN)/ckpt-convert: tools/ckpt-convert.sh
+	@mkdir -p $(BIN)
+	cp $< $@.tmp && chmod 755 $@.tmp && mv -f $@.tmp $@
+
+$(BUILD)/pic/src/%.o: src/%.c $(PROTO_H) | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CK_CFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(BUILD)/pic/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CK_CFLAGS) $(CFLAGS) -fPIC -Wno-unused-parameter -c -o $@ $<
+
+# Only the ckpt_* functions of ckptconv.h are exported (src/ckptconv.map).
+$(SHLIB): $(PIC_OBJ) src/ckptconv.map
+	$(CC) -shared $(SANFLAGS) $(LDFLAGS) -Wl,-soname,libckpt.so.$(CK_SOVERSION) \
+	  -Wl,--version-script=src/ckptconv.map -Wl,-z,defs -o $@ $(PIC_OBJ) $(CK_LDLIBS)
+
+-include $(wildcard $(BUILD)/pic/src/*.d)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+PKGDATADIR = $(DATADIR)/ckptconv
+INSTALL_LOG = $(PKGDATADIR)/installed-files
+INST := $(BUILD)/install
+MAN_PAGES := $(wildcard man/*.[157])
+MODEL_FILES := $(shell find models -type f | LC_ALL=C sort)
+
+# The installed copies whose text names the installation's directories:
+# convert.mk and ckpt-convert find each other relative to themselves, so an
+# installed tree can be moved (DESTDIR staging works as is).
+rel = $(shell realpath -m --relative-to=$(1) $(2))
+INSTALL_SUBST = sed -e 's|@PKGDATADIR@|$(PKGDATADIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+  -e 's|@VERSION@|$(CK_VERSION)|g'
+
+$(INST)/dirs: ck-install-always
+	@mkdir -p $(@D)
+	@$(if $(filter-out /%,$(PREFIX) $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(DATADIR) $(MANDIR)),echo "install: PREFIX and the *DIR variables must be absolute paths" >&2; exit 1,:)
+	@printf '%s\n' $(PREFIX) $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(DATADIR) $(MANDIR) > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+
+$(INST)/convert.mk: mk/convert.mk $(INST)/dirs
+	sed 's|^CKPTCONV_BIN ?= $$(CKPTCONV_ROOT)/bin$$|CKPTCONV_BIN ?= $$(abspath $$(CKPTCONV_ROOT)/$(call rel,$(PKGDATADIR),$(BINDIR)))|' $< > $@.tmp
+	@grep -q '^CKPTCONV_BIN ?= $$(abspath ' $@.tmp || { echo "install: $<: no default CKPTCONV_BIN line to rewrite" >&2; exit 1; }
+	mv -f $@.tmp $@
+
+$(INST)/ckpt-convert: tools/ckpt-convert.sh $(INST)/dirs
+	sed 's|^share=\.\.$$|share=$(call rel,$(BINDIR),$(PKGDATADIR))|' $< > $@.tmp
+	@grep -q '^share=$(call rel,$(BINDIR),$(PKGDATADIR))$$' $@.tmp || { echo "install: $<: no share= line to rewrite" >&2; exit 1; }
+	mv -f $@.tmp $@
+
+$(INST)/ckptconv.pc: mk/ckptconv.pc.in $(INST)/dirs
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+	  -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' -e 's|@VERSION@|$(CK_VERSION)|' $< > $@
+
+$(INST)/man/%: man/% $(INST)/dirs
+	@mkdir -p $(@D)
+	$(INSTALL_SUBST) $< > $@
+
+INSTALL_GEN := $(INST)/convert.mk $(INST)/ckpt-convert $(INST)/ckptconv.pc $(MAN_PAGES:man/%=$(INST)/man/%)
+
+# What install puts where: "file MODE SOURCE DEST", "link - TARGET DEST".
+install-list = \
+  $(foreach t,$(TOOLS),file 755 $(t) $(BINDIR)/$(notdir $(t))) \
+  file 755 $(INST)/ckpt-convert $(BINDIR)/ckpt-convert \
+  file 644 $(INST)/convert.mk $(PKGDATADIR)/mk/convert.mk \
+  $(foreach f,$(MODEL_FILES),file 644 $(f) $(PKGDATADIR)/$(f)) \
+  $(foreach m,$(MAN_PAGES),file 644 $(INST)/$(m) $(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+  file 644 $(LIB) $(LIBDIR)/libckpt.a \
+  file 755 $(SHLIB) $(LIBDIR)/$(notdir $(SHLIB)) \
+  link - $(notdir $(SHLIB)) $(LIBDIR)/libckpt.so.$(CK_SOVERSION) \
+  link - libckpt.so.$(CK_SOVERSION) $(LIBDIR)/libckpt.so \
+  file 644 src/ckptconv.h $(INCLUDEDIR)/ckptconv/ckptconv.h \
+  file 644 $(INST)/ckptconv.pc $(LIBDIR)/pkgconfig/ckptconv.pc
+
+install: $(TOOLS) $(LIB) $(SHLIB) $(INSTALL_GEN)
+	@printf '%s %s %s %s\n' $(install-list) | sh mk/install.sh install $(INSTALL_LOG)
+
+uninstall:
+	@sh mk/install.sh uninstall $(INSTALL_LOG)
+
+.PHONY: ck-install-always
+ck-install-always:

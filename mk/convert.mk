@@ -27,7 +27,15 @@
 # weights. Every file appears complete or not at all; safe under make -j.
 #
 # The tools are found in CKPTCONV_BIN and the model data in CKPTCONV_MODELS,
-# by default relative to this file (set them to use an installed copy).
+# by default relative to this file: in the source tree bin/ and models/
+# beside mk/; installed (make install), PREFIX/bin and
+# PREFIX/share/ckptconv/models.
+#
+# Used directly, it converts one checkpoint named on the command line:
+#   make -f path/to/mk/convert.mk MODEL=bert CKPT=ckpts/bert/bert_model.ckpt \
+#        [OUT=DIR] [CONFIG=FILE VOCAB=DIR FORMAT= DTYPE= SHARD= TASK=]
+# (OUT defaults to out/MODEL), as `make MODEL=... CKPT=...` does in the
+# source tree.
 
 CKPTCONV_MK := $(abspath $(lastword $(MAKEFILE_LIST)))
 CKPTCONV_ROOT := $(patsubst %/mk/convert.mk,%,$(CKPTCONV_MK))
@@ -57,6 +65,9 @@ CKPTCONV_TYPES :=
 #                  MAP=NAME_IN_OUTPUT_FOLDER: vocab-translate with the model
 #                  folder's vocabulary map MAP (docs/vocab-map.md)
 #   <type>_GENERATION_CONFIG  yes when Hugging Face writes a generation_config.json
+#   <type>_DUMP_OUTPUT  file when the reference CLI's --pytorch_dump_output
+#                  names the weights file itself (BERT, ALBERT), not a
+#                  folder; read by ckpt-convert
 define ckptconv-model
 CKPTCONV_TYPES += $(1)
 $(1)_DIR := $(CKPTCONV_MODELS)/$(1)
@@ -73,6 +84,10 @@ ckptconv-first = $(firstword $(wildcard $(addprefix $(1)/,$(2))))
 ckptconv-pair-src = $(firstword $(subst =, ,$(1)))
 ckptconv-pair-dst = $(lastword $(subst =, ,$(1)))
 ckptconv-vocab-pairs = $(foreach d,$(sort $(foreach p,$(2),$(call ckptconv-pair-dst,$(p)))),$(firstword $(foreach p,$(2),$(if $(filter $(d),$(call ckptconv-pair-dst,$(p))),$(if $(wildcard $(1)/$(call ckptconv-pair-src,$(p))),$(p))))))
+# The weight files a conversion writes (and removes when left over from an
+# earlier format or shard size).
+CKPTCONV_WEIGHT_FILES := pytorch_model*.bin pytorch_model.bin.index.json model*.safetensors \
+  model.safetensors.index.json
 # Write a key file only when its content changes, so that Make sees it as new
 # exactly when an input really changed.
 ckptconv-update = if cmp -s $(1).new $(1); then rm -f $(1).new; else mv -f $(1).new $(1); fi
@@ -144,8 +159,7 @@ $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
 	    $$(if $$(ckptconv.$(1).SHARD),--max-shard-size $$(ckptconv.$(1).SHARD)) -o $(1)/
 	@# the weight files this run wrote are newer than the start mark; the
 	@# others are left over from an earlier format or shard size
-	@cd $(1) && for f in pytorch_model*.bin pytorch_model.bin.index.json model*.safetensors \
-	  model.safetensors.index.json; do if [ -e "$$$$f" ]; then \
+	@cd $(1) && for f in $(CKPTCONV_WEIGHT_FILES); do if [ -e "$$$$f" ]; then \
 	  if [ "$$$$f" -nt .ckptconv/weights.done.start ]; then echo "$$$$f"; else rm -f -- "$$$$f"; fi; \
 	  fi; done | LC_ALL=C sort -u > .ckptconv/weights.done.new
 	@rm -f $$@.start
@@ -174,14 +188,17 @@ $(1)/ckptconv-manifest.json: $(1)/.ckptconv/weights.done $(1)/config.json $$(ckp
 endef
 
 # A vocabulary file copied under its Hugging Face name; re-copied only when
-# its content changes.
+# its content changes. Converting into the checkpoint's own folder, the file
+# may already be there under that name: it is then left as it is.
 define ckptconv-vocab
+ifneq ($(abspath $(2)),$(abspath $(1)/$(3)))
 $(1)/.ckptconv/vocab-$(3).key: ckptconv-always $(CKPTCONV_TOOLS)
 	@mkdir -p $$(@D)
 	@$$(ckptconv.$(1).DIGEST) $(2) > $$@.new
 	@$$(call ckptconv-update,$$@)
 $(1)/$(3): $(1)/.ckptconv/vocab-$(3).key
 	cat $(2) > $$@.tmp && mv -f $$@.tmp $$@
+endif
 endef
 
 # A vocabulary file made from the checkpoint's values by the map $(2).
@@ -193,3 +210,26 @@ $(1)/.ckptconv/vocab-$(3).key: ckptconv-always $(CKPTCONV_TOOLS)
 $(1)/$(3): $(1)/.ckptconv/vocab-$(3).key $(1)/.ckptconv/values.json
 	$(CKPTCONV_BIN)/vocab-translate $(2) $(1)/.ckptconv/values.json -o $$@
 endef
+
+# ---- used directly: make -f convert.mk MODEL=TYPE CKPT=PATH ... ------------
+ifeq ($(abspath $(firstword $(MAKEFILE_LIST))),$(CKPTCONV_MK))
+ifndef MODEL
+$(error usage: make -f $(CKPTCONV_MK) MODEL=TYPE CKPT=PATH [OUT=DIR] [CONFIG=FILE] [VOCAB=DIR] [FORMAT=both|safetensors|pt] [DTYPE=f32|f16|bf16] [SHARD=SIZE] [TASK=NAME]; TYPE is one of: $(CKPTCONV_TYPES))
+endif
+OUT ?= out/$(MODEL)
+$(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) FORMAT=$(FORMAT) DTYPE=$(DTYPE) SHARD=$(SHARD) TASK=$(TASK)))
+.DEFAULT_GOAL := $(OUT)
+
+# What the conversion writes into OUT, for front ends (ckpt-convert) that
+# check a folder before writing into it: "dump-output file|dir", then one
+# "writes NAME [SOURCE]" line per file (SOURCE: the file it is a copy of)
+# and one "removes GLOB" line per pattern of files replaced or removed.
+.PHONY: ckptconv-outputs
+ckptconv-outputs:
+	@echo "dump-output $(or $($(MODEL)_DUMP_OUTPUT),dir)"
+	@printf 'writes %s\n' config.json $(if $($(MODEL)_GENERATION_CONFIG),generation_config.json) \
+	  ckptconv-manifest.json
+	@$(foreach p,$(ckptconv.$(OUT).VOCAB_PAIRS),echo 'writes $(call ckptconv-pair-dst,$(p)) $(ckptconv.$(OUT).VOCABDIR)/$(call ckptconv-pair-src,$(p))';)
+	@$(foreach p,$($(MODEL)_VOCAB_MAPS),echo 'writes $(call ckptconv-pair-dst,$(p))';)
+	@printf 'removes %s\n' $(CKPTCONV_WEIGHT_FILES)
+endif

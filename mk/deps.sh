@@ -11,7 +11,7 @@ mode=${1:-check}
 set_name=${2:-build}
 
 BUILD_PKGS="make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev"
-TEST_PKGS="python3 python3-torch python3-numpy"
+TEST_PKGS="python3 python3-torch python3-numpy groff-base man-db"
 
 CC=${CC:-cc}
 has_header() { printf '#include <%s>\n' "$1" | "$CC" -E -x c - >/dev/null 2>&1; }
@@ -29,6 +29,8 @@ if command -v "$CC" >/dev/null 2>&1; then
 	has_header snappy-c.h || want libsnappy-dev
 fi
 if [ "$set_name" = test ]; then
+	command -v groff >/dev/null 2>&1 || want groff-base # man pages render without warnings
+	command -v man >/dev/null 2>&1 || want man-db
 	if [ -x /usr/bin/python3 ]; then
 		/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || want python3-torch
 		/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || want python3-numpy

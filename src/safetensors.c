@@ -268,6 +268,8 @@ static int skip_bytes(st_reader *r, uint64_t n)
 	return 0;
 }
 
+size_t st_data_order(const st_reader *r, size_t k) { return r->order[k]; }
+
 long st_next(st_reader *r, int *err)
 {
 	*err = 0;

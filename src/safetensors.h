@@ -57,6 +57,9 @@ const char *st_meta_get(const st_reader *r, const char *key);
 uint64_t st_data_size(const st_reader *r);
 const char *st_label(const st_reader *r);
 
+/* The header index of the k-th tensor in data order (the order st_next
+ * delivers them), k < st_count. */
+size_t st_data_order(const st_reader *r, size_t k);
 /* Advance to the next tensor in offset order (skipping whatever is unread of
  * the current one); returns its header index, or -1 at the end (after which
  * the input must be at EOF) or on error (ck_errmsg says which). */

@@ -31,7 +31,7 @@ check_eq "bert_mlm_only: no NSP head, so BertForMaskedLM" '["BertForMaskedLM"]' 
 # Incremental by content: nothing re-runs on an unchanged input, even touched.
 W=$T/work
 mkdir -p "$W/in" && cp "$G/bert/input/"* "$W/in/" && chmod u+w "$W/in/"*
-M="make -s -C $T -f $T/inc.mk"
+M="make -s --no-print-directory -C $T -f $T/inc.mk"
 MV="make --no-print-directory -C $T -f $T/inc.mk"  # echoes what it runs
 cat >"$T/inc.mk" <<MK
 CKPTCONV_BIN := $B

@@ -37,7 +37,8 @@ static const char usage[] =
 	"  --set KEY=VALUE             give or override a value (JSON; a bare word is a string)\n"
 	"  --torch-dtype NAME          dtype of the written weights (float32, float16, bfloat16)\n"
 	"  --models DIR                where model folders are (default: $CKPTCONV_MODELS, else\n"
-	"                              ../models next to this program, else ./models)\n"
+	"                              ../models next to this program (source tree), else\n"
+	"                              ../share/ckptconv/models (installed), else ./models)\n"
 	"  -v, --verbose               print where each value came from on stderr\n"
 	"  -h, --help, --version\n"
 	"\n"
@@ -72,13 +73,15 @@ static int find_model(const char *model, const char *models_opt, char *out, size
 		}
 	}
 	const char *env = getenv("CKPTCONV_MODELS");
-	const char *dirs[4] = {models_opt, env && *env ? env : NULL, NULL, "models"};
-	char rel[PATH_MAX + 16];
+	const char *dirs[5] = {models_opt, env && *env ? env : NULL, NULL, NULL, "models"};
+	char tree[PATH_MAX + 16], installed[PATH_MAX + 32];
 	if (here[0]) {
-		snprintf(rel, sizeof rel, "%s/../models", here);
-		dirs[2] = rel;
+		snprintf(tree, sizeof tree, "%s/../models", here);
+		snprintf(installed, sizeof installed, "%s/../share/ckptconv/models", here);
+		dirs[2] = tree;
+		dirs[3] = installed;
 	}
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		if (!dirs[i])
 			continue;
 		if (snprintf(out, len, "%s/%s", dirs[i], model) < (int)len && has_map(out))
