@@ -65,6 +65,8 @@ CKPTCONV_TYPES :=
 #                  MAP=NAME_IN_OUTPUT_FOLDER: vocab-translate with the model
 #                  folder's vocabulary map MAP (docs/vocab-map.md)
 #   <type>_GENERATION_CONFIG  yes when Hugging Face writes a generation_config.json
+#   <type>_TASKS   yes when TASK= picks a fine-tuned head (the rule file's
+#                  `arg task`)
 #   <type>_DUMP_OUTPUT  file when the reference CLI's --pytorch_dump_output
 #                  names the weights file itself (BERT, ALBERT), not a
 #                  folder; read by ckpt-convert
@@ -110,6 +112,7 @@ ckptconv.$(1).FORMAT := $$(or $$(call ckptconv-opt,FORMAT,$(4)),both)
 ckptconv.$(1).DTYPE := $$(call ckptconv-opt,DTYPE,$(4))
 ckptconv.$(1).SHARD := $$(call ckptconv-opt,SHARD,$(4))
 ckptconv.$(1).TASK := $$(call ckptconv-lc,$$(call ckptconv-opt,TASK,$(4)))
+$$(if $$(ckptconv.$(1).TASK),$$(if $$($(2)_TASKS),,$$(error ckptconv: $(1): model type $(2) has no fine-tuning tasks (TASK=$$(ckptconv.$(1).TASK)))))
 ckptconv.$(1).RULE_ARGS := $$(if $$(ckptconv.$(1).TASK),--arg task=$$(ckptconv.$(1).TASK))
 ckptconv.$(1).RULES := $$($(2)_DIR)/$$($(2)_RULES)
 ckptconv.$(1).VOCAB_PAIRS := $$(call ckptconv-vocab-pairs,$$(ckptconv.$(1).VOCABDIR),$$($(2)_VOCAB))
@@ -227,6 +230,7 @@ $(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) F
 .PHONY: ckptconv-outputs
 ckptconv-outputs:
 	@echo "dump-output $(or $($(MODEL)_DUMP_OUTPUT),dir)"
+	@echo "tasks $(or $($(MODEL)_TASKS),no)"
 	@printf 'writes %s\n' config.json $(if $($(MODEL)_GENERATION_CONFIG),generation_config.json) \
 	  ckptconv-manifest.json
 	@$(foreach p,$(ckptconv.$(OUT).VOCAB_PAIRS),echo 'writes $(call ckptconv-pair-dst,$(p)) $(ckptconv.$(OUT).VOCABDIR)/$(call ckptconv-pair-src,$(p))';)

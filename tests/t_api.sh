@@ -15,7 +15,7 @@ for c in "$G/bert/input/model.ckpt-100000" "$G/t5/input/model.ckpt-1000000" "$G/
 	"$R/numpy/vamb_target_latent_float32_73x32.npy"; do
 	name=${c#"$FIX/"}
 	if "$X" "$c" >"$T/api.list" 2>"$T/api.err"; then
-		check_eq "list $name: as ckpt-ls" "$("$B/ckpt-ls" "$c")" "$(cat "$T/api.list")"
+		check_eq "list $name: as ckpt-ls" "$("$B/ckpt-ls" "$c" | cut -f1-3)" "$(cat "$T/api.list")"
 	else
 		fail "list $name: $(cat "$T/api.err")"
 	fi

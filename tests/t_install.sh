@@ -15,7 +15,7 @@ mkdir -p "$D"
 check "make install" $M install DESTDIR="$D" PREFIX=/usr/local
 
 # ---- what is installed ------------------------------------------------------
-for t in ckpt-ls ckpt-extract tensor-remap pt-pack cfg-translate ckpt-digest ckpt-convert; do
+for t in ckpt-ls ckpt-extract tensor-remap pt-pack cfg-translate ckpt-digest vocab-translate ckpt-convert; do
 	[ -x "$P/bin/$t" ] && ok "installed: bin/$t" || fail "not installed: bin/$t"
 	[ -s "$P/share/man/man1/$t.1" ] && ok "installed: man1/$t.1" || fail "not installed: man1/$t.1"
 done
@@ -41,7 +41,7 @@ for page in "$P"/share/man/man*/*; do
 done
 check "man: found by name through MANPATH" env MANPATH="$P/share/man" man -w ckpt-convert ckptconv ckptconv-rules
 # every option a tool's --help shows is in its man page
-for t in ckpt-ls ckpt-extract tensor-remap pt-pack cfg-translate ckpt-digest ckpt-convert; do
+for t in ckpt-ls ckpt-extract tensor-remap pt-pack cfg-translate ckpt-digest vocab-translate ckpt-convert; do
 	page=$(groff -man -Tascii -P-cbou "$P/share/man/man1/$t.1" 2>/dev/null)
 	missing=
 	for o in $("$P/bin/$t" --help | grep -o -- '--[a-z][a-z_-]*' | sort -u); do

@@ -144,10 +144,15 @@ run_make() {
 }
 
 # ---- what the conversion writes, and where ---------------------------------
-plan=$(run_make -s OUT="$dump" ckptconv-outputs 2>&1) || {
+plan=$(task=; run_make -s OUT="$dump" ckptconv-outputs 2>&1) || {
 	printf '%s\n' "$plan" | sed -e 's/^.*\*\*\* //' -e 's/\.  Stop\.$//' -e "s/^/$me: /" >&2
 	exit 2
 }
+# As in the reference, only models with fine-tuning heads (XLNet) use the task.
+if [ -n "$task" ] && [ "$(printf '%s\n' "$plan" | sed -n 's/^tasks //p')" != yes ]; then
+	echo "$me: note: --finetuning_task_name is ignored for $model (it has no fine-tuning heads)" >&2
+	task=
+fi
 kind=$(printf '%s\n' "$plan" | sed -n 's/^dump-output //p')
 writes=$(printf '%s\n' "$plan" | sed -n 's/^writes //p')
 removes=$(printf '%s\n' "$plan" | sed -n 's/^removes //p')

@@ -4,4 +4,5 @@
 xlnet_RULES := tensors.rules
 xlnet_CONFIG := xlnet_config.json config.json
 xlnet_VOCAB := spiece.model=spiece.model
+xlnet_TASKS := yes
 $(eval $(call ckptconv-model,xlnet))
