@@ -60,15 +60,15 @@ survive() {
 	return 0
 }
 
-# offsets SIZE N — N offsets spread over [1, SIZE), plus the first and last
-# bytes' neighbourhoods (headers and footers live there).
+# offsets SIZE N [EDGE] — N offsets spread over [1, SIZE), plus the first and
+# last EDGE (12) offsets, where headers and footers live.
 offsets() {
 	"$PY" -c '
 import sys
-size, n = int(sys.argv[1]), int(sys.argv[2])
-s = set(range(1, min(size, 24))) | set(range(max(1, size - 60), size))
+size, n, e = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+s = set(range(1, min(size, e + 1))) | set(range(max(1, size - e), size))
 s |= {1 + (size - 2) * k // n for k in range(n)}
-print(" ".join(str(o) for o in sorted(s) if 0 < o < size))' "$1" "$2"
+print(" ".join(str(o) for o in sorted(s) if 0 < o < size))' "$1" "$2" "${3:-12}"
 }
 
 # flip FILE OFFSET [MASK] — xor one byte.

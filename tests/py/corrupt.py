@@ -6,6 +6,9 @@ Debian's /usr/bin/python3.
                       entries whose sizes, shapes, shards, offsets, dtypes and
                       slices lie, with correct table checksums
   st DIR              crafted .safetensors files DIR/CASE.safetensors
+  pt DIR ZIP          PyTorch zip checkpoints DIR/CASE.pth made from the real
+                      archive ZIP: lying end and central records, duplicate
+                      records, hostile pickles in place of its data.pkl
   flipfix FILE OFF    flip a bit of byte OFF of a table file and rewrite the
                       checksum of the block holding it (so the reader gets
                       past the CRC to the corrupt contents)
@@ -305,12 +308,77 @@ def gen_st(d):
         open(os.path.join(d, name + ".safetensors"), "wb").write(b)
 
 
+# ---- PyTorch zip archives and pickles ----------------------------------------------
+def eocd_at(b):
+    return b.rindex(b"PK\x05\x06")
+
+
+def patch(b, off, fmt, v):
+    b = bytearray(b)
+    struct.pack_into(fmt, b, off, v)
+    return bytes(b)
+
+
+def with_pickle(src, pkl, extra=()):
+    """The golden archive with its data.pkl replaced (records stored)."""
+    import io
+    import zipfile
+    z = zipfile.ZipFile(src)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as w:
+        for i in z.infolist():
+            w.writestr(i.filename, pkl if i.filename.endswith("/data.pkl") else z.read(i.filename))
+        for name, data in extra:
+            w.writestr(name, data)
+    return out.getvalue()
+
+
+def gen_pt(d, src):
+    import warnings
+    warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+    os.makedirs(d, exist_ok=True)
+    b = open(src, "rb").read()
+    e = eocd_at(b)
+    z64 = b.rindex(b"PK\x06\x06")
+    cd = struct.unpack_from("<I", b, e + 16)[0]
+    top = b[cd + 46:cd + 46 + struct.unpack_from("<H", b, cd + 28)[0]].split(b"/")[0].decode()
+    P2 = b"\x80\x02"
+    cases = {
+        # PyTorch writes a ZIP64 end record, whose fields count: lie in both.
+        "eocd_count_huge": patch(patch(patch(b, e + 10, "<H", 0xFFFE), z64 + 24, "<Q", 1 << 40), z64 + 32, "<Q", 1 << 40),
+        "cdir_size_huge": patch(patch(b, e + 12, "<I", 0xFFFFFFF0), z64 + 40, "<Q", 1 << 50),
+        "cdir_offset_beyond": patch(patch(b, e + 16, "<I", len(b) + 100), z64 + 48, "<Q", len(b) + 100),
+        "local_offset_beyond": patch(b, cd + 42, "<I", 0x7FFFFFFF),
+        "name_len_huge": patch(b, cd + 28, "<H", 0xFFFF),
+        "csize_huge": patch(b, cd + 20, "<I", 0xFFFFFFF0),
+        "zip64_locator_lies": b[:e] + b"PK\x06\x07" + struct.pack("<IQI", 0, 1 << 60, 1) + b[e:],
+        "duplicate_record": with_pickle(src, zipfile_read(src, top + "/data.pkl"),
+                                        [(top + "/data.pkl", P2 + b"N.")]),
+        "os_system_in_real_zip": with_pickle(src, P2 + b"cos\nsystem\nX\x02\x00\x00\x00id\x85R."),
+        "eval_in_real_zip": with_pickle(src, b"\x80\x04\x8c\x08builtins\x8c\x04eval\x93\x8c\x031+1\x85R."),
+        "deep_tuples": with_pickle(src, P2 + b"N" + b"\x85" * 200000 + b"."),
+        "deep_sets": with_pickle(src, b"\x80\x04" + b"\x8f(" * 5000 + b"\x90" * 5000 + b"."),
+        "deep_newobj_state": with_pickle(src, P2 + (b"c__main__\nM\n)\x81") * 3000 + b"b" * 2999 + b"."),
+        "dup_bomb": with_pickle(src, P2 + b"N" + b"2" * 9000000 + b"."),
+        "memo_flood": with_pickle(src, P2 + b"N" + b"".join(b"r" + struct.pack("<I", i) for i in range(0, 2000000)) + b"."),
+    }
+    for name, data in cases.items():
+        open(os.path.join(d, name + ".pth"), "wb").write(data)
+
+
+def zipfile_read(path, name):
+    import zipfile
+    return zipfile.ZipFile(path).read(name)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "tf":
         gen_tf(sys.argv[2])
     elif cmd == "st":
         gen_st(sys.argv[2])
+    elif cmd == "pt":
+        gen_pt(sys.argv[2], sys.argv[3])
     elif cmd == "flipfix":
         flipfix(sys.argv[2], int(sys.argv[3]))
     elif cmd == "blocks":
