@@ -1,0 +1,18 @@
+# Regression tests for what the fuzz targets (tests/fuzz/) found, one case per
+# finding, run through the tools (under ASan+UBSan in the sanitizer run, which
+# is where most of these showed). Each names the target and what was wrong.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/corrupt_lib.sh"
+
+# npy (fuzz_npy): an empty array whose other dimensions multiply past 2^63
+# overflowed the stride computation of npy_read (signed overflow, UB).
+"$PY" - "$T/empty.npy" <<'PY'
+import sys
+h = b"{'descr': '<f8', 'fortran_order': False, 'shape': (42967296, 4249, 726, 90661, 0), }"
+h += b" " * (-(len(h) + 11) % 64) + b"\n"
+open(sys.argv[1], "wb").write(b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h)
+PY
+accept "fuzz_npy: empty array with huge other dimensions extracts" \
+	"$B/ckpt-extract" "$T/empty.npy" -o "$O/empty.safetensors"
+check_eq "fuzz_npy: ... as a tensor of 0 bytes with its shape" "e	F64	42967296,4249,726,90661,0" \
+	"$(cp "$T/empty.npy" "$T/e.npy" && "$B/ckpt-ls" "$T/e.npy")"
