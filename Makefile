@@ -6,6 +6,8 @@
 #   make deps            install the Debian packages (as root)
 #   make SAN=1           build with AddressSanitizer + UBSan into bin-san/
 #   make test-large      opt-in slow tests: ZIP64 over 4 GiB, exhaustive casts
+#   make fuzz            libFuzzer targets (tests/fuzz/), each run FUZZ_SECONDS (600)
+#   make fuzz-smoke      the same, 30 s each (CI)
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -37,7 +39,7 @@ LIB := $(BUILD)/libckpt.a
 TOOLS := $(patsubst tools/%.c,$(BIN)/%,$(wildcard tools/*.c))
 TEST_PROGS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*.c))
 
-.PHONY: all check-deps deps test test-plain test-san test-large clean example
+.PHONY: all check-deps deps test test-plain test-san test-large clean example fuzz fuzz-smoke fuzz-build
 all: $(TOOLS) $(TEST_PROGS)
 
 check-deps:
@@ -99,7 +101,7 @@ test-large: all
 	tests/large/run.sh $(BIN) $(BUILD)/tests
 
 clean:
-	rm -rf build build-san bin bin-san tests/tmp
+	rm -rf build build-san bin bin-san build-fuzz tests/tmp
 
 # ---- the bundled example --------------------------------------------------
 EXAMPLE_DIR := out/example
@@ -222,3 +224,30 @@ uninstall:
 
 .PHONY: ck-install-always
 ck-install-always:
+# ---- fuzzing (tests/fuzz/README.md) ----------------------------------------
+# The library is built with clang into build-fuzz/ (ASan + UBSan + libFuzzer
+# coverage); each tests/fuzz/fuzz_X.c becomes build-fuzz/fuzz/fuzz_X. Corpora
+# are made from the fixtures (tests/fuzz/seeds.sh), never committed.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS ?= 2
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz-build:
+	@sh mk/deps.sh ensure fuzz
+	$(MAKE) BUILD=build-fuzz BIN=bin-fuzz CC=$(FUZZ_CC) SANFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" build-fuzz/libckpt.a
+	$(MAKE) $(FUZZ_TARGETS) build-fuzz/seed_bundle
+
+build-fuzz/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h build-fuzz/libckpt.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CK_CFLAGS) -Ibuild-fuzz/proto $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< build-fuzz/libckpt.a $(CK_LDLIBS)
+
+build-fuzz/seed_bundle: tests/fuzz/seed_bundle.c build-fuzz/libckpt.a
+	$(FUZZ_CC) $(CK_CFLAGS) -Ibuild-fuzz/proto $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -o $@ $< build-fuzz/libckpt.a $(CK_LDLIBS)
+
+fuzz: fuzz-build all
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BIN)
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=30

@@ -154,6 +154,8 @@ $(1)/.ckptconv/tensors.list: $(1)/.ckptconv/tensors.list.stamp ;
 $(1)/.ckptconv/weights.done: SHELL := /bin/bash
 $(1)/.ckptconv/weights.done: .SHELLFLAGS := -o pipefail -ec
 $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
+	@# temporary files of a run killed with SIGKILL (other signals remove them)
+	@rm -f $(1)/model*.tmp.* $(1)/pytorch_model*.tmp.*
 	@touch $$@.start
 	$(CKPTCONV_BIN)/ckpt-extract $$(ckptconv.$(1).CKPT) \
 	  | $(CKPTCONV_BIN)/tensor-remap $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) \
@@ -169,6 +171,7 @@ $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
 	@mv -f $$@.new $$@
 
 $(1)/config.json: $(1)/.ckptconv/config.key $(1)/.ckptconv/tensors.list
+	@rm -f $(1)/config.json.tmp.* $(1)/generation_config.json.tmp.*
 	$(CKPTCONV_BIN)/cfg-translate $$($(2)_DIR) $$(ckptconv.$(1).CONFIG) $$(if $$(ckptconv.$(1).CONFIG_AT),--at $$(ckptconv.$(1).CONFIG_AT)) \
 	  --tensors $(1)/.ckptconv/tensors.list $$(if $$(ckptconv.$(1).TASK),--task $$(ckptconv.$(1).TASK)) \
 	  $$(if $$($(2)_GENERATION_CONFIG),--generation-config $(1)/generation_config.json) -o $$@
@@ -185,6 +188,7 @@ $(1)/.ckptconv/values.json.stamp: $(1)/.ckptconv/weights.key
 $(1)/.ckptconv/values.json: $(1)/.ckptconv/values.json.stamp ;
 
 $(1)/ckptconv-manifest.json: $(1)/.ckptconv/weights.done $(1)/config.json $$(ckptconv.$(1).VOCAB_OUT)
+	@rm -f $$@.tmp.*
 	@cat $(1)/.ckptconv/weights.key.files > $(1)/.ckptconv/inputs
 	@printf '%s\n' $$(ckptconv.$(1).CONFIG_FILE) $$(ckptconv.$(1).VOCAB_IN) $$(ckptconv.$(1).RULES) $$(ckptconv.$(1).VOCAB_MAPS) >> $(1)/.ckptconv/inputs
 	$$(ckptconv.$(1).DIGEST) --manifest $(1) --files-from $(1)/.ckptconv/inputs -o $$@

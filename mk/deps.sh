@@ -1,17 +1,18 @@
 #!/bin/sh
-# deps.sh check|ensure|install [build|test] — the Debian packages ckptconv needs.
+# deps.sh check|ensure|install [build|test|fuzz] — the Debian packages ckptconv needs.
 #   check    list what is missing and fail
 #   ensure   like check, but install what is missing when run as root with apt-get
 #   install  apt-get update + install everything for the given set
 # "build" is what `make` needs; "test" adds what the tests need (the product
 # itself never needs Python: the tests use Debian's python3-torch to load
-# what we write).
+# what we write); "fuzz" adds clang and libFuzzer for `make fuzz`.
 set -u
 mode=${1:-check}
 set_name=${2:-build}
 
 BUILD_PKGS="make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev"
 TEST_PKGS="python3 python3-torch python3-numpy groff-base man-db"
+FUZZ_PKGS="clang-14 libclang-rt-14-dev"
 
 CC=${CC:-cc}
 has_header() { printf '#include <%s>\n' "$1" | "$CC" -E -x c - >/dev/null 2>&1; }
@@ -31,6 +32,13 @@ fi
 if [ "$set_name" = test ]; then
 	command -v groff >/dev/null 2>&1 || want groff-base # man pages render without warnings
 	command -v man >/dev/null 2>&1 || want man-db
+fi
+if [ "$set_name" = fuzz ]; then
+	command -v clang-14 >/dev/null 2>&1 || want clang-14
+	ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+		want libclang-rt-14-dev
+fi
+if [ "$set_name" = test ] || [ "$set_name" = fuzz ]; then
 	if [ -x /usr/bin/python3 ]; then
 		/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || want python3-torch
 		/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || want python3-numpy
@@ -41,6 +49,7 @@ fi
 
 pkgs=$BUILD_PKGS
 [ "$set_name" = test ] && pkgs="$pkgs $TEST_PKGS"
+[ "$set_name" = fuzz ] && pkgs="$pkgs $TEST_PKGS $FUZZ_PKGS"
 
 apt_install() {
 	echo "deps: installing with apt-get: $*" >&2
@@ -61,7 +70,7 @@ check | ensure)
 	exit 1
 	;;
 *)
-	echo "usage: deps.sh check|ensure|install [build|test]" >&2
+	echo "usage: deps.sh check|ensure|install [build|test|fuzz]" >&2
 	exit 2
 	;;
 esac

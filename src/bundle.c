@@ -288,10 +288,12 @@ static int parse_common(const ck_bundle *b, const char *name, const Tensorflow__
 	*size = (uint64_t)pe->size;
 	size_t es = ck_tf_dtype_size(t);
 	uint64_t want;
-	if (es && pe->n_slices == 0 && (ck_mul_u64(numel, es, &want) < 0 || want != *size))
+	if (es && pe->n_slices == 0 && ck_mul_u64(numel, es, &want) < 0)
+		return ck_fail("%s: tensor %s: shape size overflows", b->index_path, name);
+	if (es && pe->n_slices == 0 && want != *size)
 		return ck_fail("%s: tensor %s: %llu bytes stored, but the shape needs %llu",
 			       b->index_path, name, (unsigned long long)*size,
-			       (unsigned long long)(numel * es));
+			       (unsigned long long)want);
 	return 0;
 }
 

@@ -326,6 +326,10 @@ int npy_read(npy_file *f, void *dst)
 	const npy_header *h = &f->h;
 	size_t es = ck_dtype_size(h->dtype);
 	int64_t stride[CK_MAX_DIMS];
+	/* An empty array reads nothing; its other dimensions may be anything
+	 * and their strides would overflow. */
+	if (h->nbytes == 0)
+		return 0;
 	/* Fortran order is C order of the reversed shape: describe it as a
 	 * view with column-major strides and gather it into C order. */
 	int64_t acc = 1;

@@ -16,9 +16,12 @@ typedef struct {
 	json_t *values; /* {"__metadata__": {...}} */
 } st_src;
 
-/* 8-byte header length that fits the file, then '{'. */
+/* 8-byte header length that fits the file, then '{'; an existing file named
+ * *.safetensors that is not one is still ours, so its error is specific. */
 static int stf_probe(const char *path)
 {
+	size_t plen = strlen(path);
+	int by_name = plen >= 12 && strcmp(path + plen - 12, ".safetensors") == 0;
 	unsigned char head[9];
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -26,12 +29,14 @@ static int stf_probe(const char *path)
 		return 0;
 	ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, head, sizeof head) : -1;
 	close(fd);
-	if (n != 9 || head[8] != '{')
+	if (n < 0)
 		return 0;
+	if (n != 9 || head[8] != '{')
+		return by_name;
 	uint64_t len = 0;
 	for (int i = 7; i >= 0; i--)
 		len = len << 8 | head[i];
-	return len >= 2 && len <= ST_MAX_HEADER && len <= (uint64_t)st.st_size - 8 ? 2 : 0;
+	return len >= 2 && len <= ST_MAX_HEADER && len <= (uint64_t)st.st_size - 8 ? 2 : by_name;
 }
 
 static void stf_src_close(void *h)

@@ -679,7 +679,9 @@ static int visit(walker *w, const pk_obj **op, json_t **out, int *container)
 		return 0;
 	}
 	case PK_GLOBAL:
-		*out = tagged("__global__", json_string(o->u.g.qual));
+		if (!(*out = tagged("__global__", json_string(o->u.g.qual))))
+			return ck_fail("%s: %s: a global name is not valid UTF-8", f->label,
+				       cur_path(w));
 		return 0;
 	default:
 		break;
@@ -706,8 +708,11 @@ static int visit(walker *w, const pk_obj **op, json_t **out, int *container)
 		*out = json_array();
 	if (o->kind == PK_CALL &&
 	    json_object_set_new(*out, (o->flags & PK_NEWOBJ) ? "__class__" : "__call__",
-				json_string(o->u.call.fn->u.g.qual)) < 0)
-		return -1;
+				json_string(o->u.call.fn->u.g.qual)) < 0) {
+		json_decref(*out);
+		return ck_fail("%s: %s: the name of a class is not valid UTF-8", f->label,
+			       cur_path(w));
+	}
 	return 0;
 }
 
