@@ -13,6 +13,7 @@
 
 #include "cast.h"
 #include "cli.h"
+#include "digest.h"
 #include "hfshard.h"
 #include "safetensors.h"
 #include "torchsave.h"
@@ -46,6 +47,9 @@ static const char usage[] =
 	"  --dtype T              cast floating tensors (F64 F32 F16 BF16) to f32, f16\n"
 	"                         or bf16, bit-identical to torch's tensor.to(); integer\n"
 	"                         and bool tensors are never cast\n"
+	"  --digest-cache FILE    hash every file while writing it and record the\n"
+	"                         SHA-256 in this ckpt-digest cache, so that\n"
+	"                         ckpt-digest --cache FILE need not read it back\n"
 	"  -h, --help             this text\n"
 	"  --version              version\n"
 	"\n"
@@ -63,7 +67,6 @@ enum { PT, ST, KINDS };
 enum { FMT_PT = 1 << PT, FMT_ST = 1 << ST, FMT_BOTH = FMT_PT | FMT_ST };
 
 #define CHUNK (4u << 20) /* bytes handled at a time (a multiple of 8) */
-#define PIPE_SIZE (1 << 20)
 
 typedef struct {
 	const char *in, *out;
@@ -72,6 +75,7 @@ typedef struct {
 	uint64_t max_shard;
 	int cast;
 	ck_dtype dtype;
+	const char *digest_cache;
 } options;
 
 typedef struct {
@@ -174,9 +178,10 @@ static int parse_options(int argc, char **argv, options *o)
 		}
 		const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
 		size_t alen = eq ? (size_t)(eq - a) : strlen(a);
-		const char *names[] = {"-o", "--output", "--format", "--max-shard-size", "--dtype"};
+		const char *names[] = {"-o", "--output", "--format", "--max-shard-size", "--dtype",
+				       "--digest-cache"};
 		int which = -1;
-		for (int k = 0; k < 5; k++)
+		for (int k = 0; k < 6; k++)
 			if (strlen(names[k]) == alen && strncmp(a, names[k], alen) == 0)
 				which = k;
 		if (which < 0)
@@ -217,6 +222,9 @@ static int parse_options(int argc, char **argv, options *o)
 				o->dtype = CK_BF16;
 			else
 				return cli_usage_error("--dtype must be f32, f16 or bf16, not %s", val);
+			break;
+		case 5:
+			o->digest_cache = val;
 			break;
 		}
 	}
@@ -437,6 +445,10 @@ static ck_out *open_output(packer *p, const char *path)
 	ck_out *o = ck_out_open(path);
 	if (!o)
 		return NULL;
+	if (p->opt.digest_cache && strcmp(path, "-") != 0 && ck_out_hash(o) < 0) {
+		ck_out_abort(o);
+		return NULL;
+	}
 	p->outs[p->nouts++] = o;
 	return o;
 }
@@ -679,13 +691,32 @@ static int pack(packer *p)
 	return 0;
 }
 
+/* The cache only saves reading the files again: failing to update it is
+ * worth a warning, not a failed run. */
+static void record_hashes(const char *cache, char **paths, char (*hex)[65], size_t n)
+{
+	ck_digest_cache *c = ck_digest_cache_open(cache);
+	int rc = c ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (strcmp(paths[i], "-") != 0)
+			rc = ck_digest_record(c, paths[i], hex[i]);
+	if (c && ck_digest_cache_close(c) < 0)
+		rc = -1;
+	if (rc < 0)
+		fprintf(stderr, "%s: warning: %s: hashes not recorded: %s\n", cli_name(), cache, ck_errmsg());
+}
+
 /* Rename every output into place; if one fails, remove those already
  * renamed so that a failed run leaves nothing. */
 static int commit_all(packer *p)
 {
 	char **done = ck_calloc(p->nouts + 1, sizeof *done);
-	if (!done)
+	char (*hex)[65] = ck_calloc(p->nouts + 1, sizeof *hex);
+	if (!done || !hex) {
+		free(done);
+		free(hex);
 		return -1;
+	}
 	int rc = 0;
 	size_t k = 0;
 	for (size_t i = 0; i < p->nouts; i++) {
@@ -695,6 +726,11 @@ static int commit_all(packer *p)
 			break;
 		}
 		ck_out *o = p->outs[i];
+		if (p->opt.digest_cache && strcmp(path, "-") != 0 && ck_out_sha256(o, hex[k]) < 0) {
+			free(path);
+			rc = -1;
+			break;
+		}
 		p->outs[i] = NULL; /* committing frees it, success or not */
 		if (ck_out_commit(o) < 0) {
 			free(path);
@@ -703,12 +739,15 @@ static int commit_all(packer *p)
 		}
 		done[k++] = path;
 	}
+	if (rc == 0 && p->opt.digest_cache)
+		record_hashes(p->opt.digest_cache, done, hex, k);
 	for (size_t j = 0; j < k; j++) {
 		if (rc < 0 && strcmp(done[j], "-") != 0)
 			unlink(done[j]);
 		free(done[j]);
 	}
 	free(done);
+	free(hex);
 	return rc;
 }
 
@@ -772,11 +811,7 @@ int main(int argc, char **argv)
 		return cli_usage_error("no input: give IN or pipe a safetensors stream in");
 	}
 	p.fd = fd;
-	/* a larger pipe lets the writer run ahead while we write (fewer
-	 * wake-ups); the kernel may refuse, which only costs speed */
-	struct stat ist;
-	if (fstat(fd, &ist) == 0 && S_ISFIFO(ist.st_mode))
-		fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
+	ck_pipe_grow(fd);
 	p.r = st_reader_open(fd, p.label);
 	if (!p.r || plan(&p) < 0 || pack(&p) < 0 || commit_all(&p) < 0) {
 		cli_lib_error();
