@@ -1,17 +1,19 @@
 #!/bin/sh
-# deps.sh check|ensure|install [build|test] — the Debian packages ckptconv needs.
+# deps.sh check|ensure|install [build|test|bench] — the Debian packages ckptconv needs.
 #   check    list what is missing and fail
 #   ensure   like check, but install what is missing when run as root with apt-get
 #   install  apt-get update + install everything for the given set
 # "build" is what `make` needs; "test" adds what the tests need (the product
 # itself never needs Python: the tests use Debian's python3-torch to load
-# what we write).
+# what we write); "bench" adds GNU time (peak memory of every process) for
+# `make bench`.
 set -u
 mode=${1:-check}
 set_name=${2:-build}
 
 BUILD_PKGS="make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev"
 TEST_PKGS="python3 python3-torch python3-numpy"
+BENCH_PKGS="time"
 
 CC=${CC:-cc}
 has_header() { printf '#include <%s>\n' "$1" | "$CC" -E -x c - >/dev/null 2>&1; }
@@ -37,8 +39,13 @@ if [ "$set_name" = test ]; then
 	fi
 fi
 
+if [ "$set_name" = bench ]; then
+	[ -x /usr/bin/time ] || want time
+fi
+
 pkgs=$BUILD_PKGS
 [ "$set_name" = test ] && pkgs="$pkgs $TEST_PKGS"
+[ "$set_name" = bench ] && pkgs="$pkgs $BENCH_PKGS"
 
 apt_install() {
 	echo "deps: installing with apt-get: $*" >&2
@@ -60,7 +67,7 @@ check | ensure)
 	exit 1
 	;;
 *)
-	echo "usage: deps.sh check|ensure|install [build|test]" >&2
+	echo "usage: deps.sh check|ensure|install [build|test|bench]" >&2
 	exit 2
 	;;
 esac

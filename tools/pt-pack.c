@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cast.h"
@@ -21,7 +22,7 @@
 
 static const char usage[] =
 	"usage: pt-pack [IN] -o OUT [--format pt|safetensors|both]\n"
-	"               [--max-shard-size SIZE] [--dtype f32|f16|bf16]\n"
+	"               [--max-shard-size SIZE] [--dtype f32|f16|bf16] [-q]\n"
 	"\n"
 	"Write the weight files of a Hugging Face model folder from a safetensors\n"
 	"stream: IN, or standard input when IN is absent or \"-\" (a pipe is fine).\n"
@@ -47,6 +48,8 @@ static const char usage[] =
 	"  --dtype T              cast floating tensors (F64 F32 F16 BF16) to f32, f16\n"
 	"                         or bf16, bit-identical to torch's tensor.to(); integer\n"
 	"                         and bool tensors are never cast\n"
+	"  -q, --quiet            no progress line (shown on stderr only when it is a\n"
+	"                         terminal and the work takes more than a moment)\n"
 	"  --digest-cache FILE    hash every file while writing it and record the\n"
 	"                         SHA-256 in this ckpt-digest cache, so that\n"
 	"                         ckpt-digest --cache FILE need not read it back\n"
@@ -76,6 +79,7 @@ typedef struct {
 	int cast;
 	ck_dtype dtype;
 	const char *digest_cache;
+	int quiet;
 } options;
 
 typedef struct {
@@ -115,6 +119,12 @@ typedef struct {
 	char **made_dirs; /* directories this run created (removed on failure) */
 	size_t nmade;
 	unsigned char *inbuf, *castbuf;
+	struct {
+		int on, shown;     /* stderr is a terminal (and no -q); a line is up */
+		double start, last; /* seconds */
+		size_t tensors;
+		uint64_t bytes;
+	} prog;
 } packer;
 
 /* ---- names -------------------------------------------------------------- */
@@ -174,6 +184,10 @@ static int parse_options(int argc, char **argv, options *o)
 		}
 		if (strcmp(a, "--") == 0) {
 			only_args = 1;
+			continue;
+		}
+		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			o->quiet = 1;
 			continue;
 		}
 		const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
@@ -438,6 +452,47 @@ static int plan(packer *p)
 	return 0;
 }
 
+/* ---- progress ------------------------------------------------------------ */
+
+#define PROGRESS_EVERY 0.25 /* seconds between redraws; none before the first */
+
+static double seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void progress_start(packer *p)
+{
+	p->prog.on = !p->opt.quiet && isatty(STDERR_FILENO);
+	p->prog.start = p->prog.last = seconds();
+}
+
+static const char *human(uint64_t b, char buf[32])
+{
+	if (b >= 1000000000u)
+		snprintf(buf, 32, "%.2f GB", (double)b / 1e9);
+	else
+		snprintf(buf, 32, "%.0f MB", (double)b / 1e6);
+	return buf;
+}
+
+/* Redraw the line if it is time (or, when final, if one is up: then end it). */
+static void progress_show(packer *p, int final)
+{
+	double t = seconds();
+	if (!p->prog.on || (final ? !p->prog.shown : t - p->prog.last < PROGRESS_EVERY))
+		return;
+	char a[32], b[32];
+	double dt = t - p->prog.start;
+	fprintf(stderr, "\r%s: %zu/%zu tensors, %s of %s, %.0f MB/s\033[K%s", cli_name(), p->prog.tensors,
+		p->n, human(p->prog.bytes, a), human(st_data_size(p->r), b),
+		dt > 0 ? (double)p->prog.bytes / 1e6 / dt : 0.0, final ? "\n" : "");
+	p->prog.shown = !final;
+	p->prog.last = t;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 static ck_out *open_output(packer *p, const char *path)
@@ -593,7 +648,10 @@ static int copy_tensor(packer *p, size_t i)
 		if (rc < 0)
 			return -1;
 		done += n;
+		p->prog.bytes += n;
+		progress_show(p, 0);
 	}
+	p->prog.tensors++;
 	if (--s->left == 0)
 		return end_shard(p, p->shard_of[i]);
 	return 0;
@@ -669,6 +727,7 @@ static int pack(packer *p)
 	p->outs = ck_calloc(2 * p->nshards + 2, sizeof *p->outs);
 	if (!p->outs || make_dirs(p) < 0)
 		return -1;
+	progress_start(p);
 	if (p->mapped) {
 		for (size_t j = 0; j < p->n; j++)
 			if (copy_tensor(p, p->order[j]) < 0)
@@ -813,7 +872,10 @@ int main(int argc, char **argv)
 	p.fd = fd;
 	ck_pipe_grow(fd);
 	p.r = st_reader_open(fd, p.label);
-	if (!p.r || plan(&p) < 0 || pack(&p) < 0 || commit_all(&p) < 0) {
+	int ok = p.r && plan(&p) == 0 && pack(&p) == 0 && commit_all(&p) == 0;
+	if (p.r)
+		progress_show(&p, 1); /* ends the line, before any error message */
+	if (!ok) {
 		cli_lib_error();
 		cleanup(&p, 1);
 		if (fd != STDIN_FILENO)

@@ -10,13 +10,16 @@
 #   BENCH_CASES   cases to run (default: bert-base-adam bert-large, + t5-3b)
 #   BENCH_REPEAT  runs of each timed step; the median is shown (default 3,
 #                 1 for t5-3b)
-#   BENCH_CACHE   cold: drop the page cache before every timed step (needs
-#                 root); warm: read the inputs first. Default: cold when
-#                 /proc/sys/vm/drop_caches is writable, else warm.
+#   BENCH_CACHE   cold (default): the step's input files are evicted from the
+#                 page cache first (posix_fadvise DONTNEED through dd
+#                 iflag=nocache: no root needed; programs stay cached);
+#                 warm: they are read once first
 #   BENCH_TOOLS=0 skip timing each tool alone
 #   BENCH_PARALLEL=0  skip the make -j2 run of two conversions
 # Every timed step starts after `sync` (earlier writes do not slow it); no
-# step syncs its own output (neither does cp).
+# step syncs its own output (neither does cp). CPU is user + system time of
+# every process of the step: unlike the wall time, it hardly depends on what
+# else the machine is doing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -28,12 +31,9 @@ cases=${BENCH_CASES:-bert-base-adam bert-large$([ "$large" = 1 ] && echo ' t5-3b
 timebin=/usr/bin/time
 [ -x "$timebin" ] || { echo "bench: $timebin not found (Debian package 'time'; sh mk/deps.sh ensure bench)" >&2; exit 1; }
 
-if [ -z "${BENCH_CACHE:-}" ]; then
-	if [ -w /proc/sys/vm/drop_caches ]; then BENCH_CACHE=cold; else BENCH_CACHE=warm; fi
-fi
+BENCH_CACHE=${BENCH_CACHE:-cold}
 case $BENCH_CACHE in
-cold) [ -w /proc/sys/vm/drop_caches ] || { echo "bench: BENCH_CACHE=cold needs a writable /proc/sys/vm/drop_caches (root)" >&2; exit 1; } ;;
-warm) ;;
+cold | warm) ;;
 *) echo "bench: BENCH_CACHE must be cold or warm" >&2; exit 2 ;;
 esac
 
@@ -61,35 +61,38 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 # prepare FILES... — the cache state every timed step starts from.
 prepare() {
+	local f
 	sync
-	if [ "$BENCH_CACHE" = cold ]; then
-		echo 3 >/proc/sys/vm/drop_caches
-	else
-		cat "$@" >/dev/null
-	fi
+	for f in "$@"; do
+		if [ "$BENCH_CACHE" = cold ]; then
+			dd if="$f" iflag=nocache count=0 status=none
+		else
+			cat "$f" >/dev/null
+		fi
+	done
 }
 
 # timed NAME CLEAN INPUTS CMD... — run CMD $repeat times (CLEAN, an rm -rf
-# target, is removed before each run, untimed); sets $wall (median s) and
-# $rss (the per-tool peaks of the last run: "tool N MB, ...").
+# target, is removed before each run, untimed); sets $wall and $cpu (median
+# s) and $rss (the per-tool peaks of the last run: "tool N MB, ...").
 timed() {
-	local name=$1 clean=$2 inputs=$3 i t0 t1 walls=""
+	local name=$1 clean=$2 inputs=$3 i walls="" cpus=""
 	shift 3
 	for i in $(seq "$repeat"); do
 		rm -rf $clean
 		# shellcheck disable=SC2086
 		prepare $inputs
 		: >"$log"
-		t0=$(now)
-		if ! "$@" >"$dir/step.out" 2>&1; then
+		if ! "$timebin" -o "$dir/step.time" -f "%e %U %S" "$@" >"$dir/step.out" 2>&1; then
 			echo "bench: $name failed:" >&2
 			tail -5 "$dir/step.out" >&2
 			exit 1
 		fi
-		t1=$(now)
-		walls="$walls $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+		walls="$walls $(awk '{ print $1 }' "$dir/step.time")"
+		cpus="$cpus $(awk '{ print $2 + $3 }' "$dir/step.time")"
 	done
 	wall=$(printf '%s\n' $walls | median)
+	cpu=$(printf '%s\n' $cpus | median)
 	rss=$(awk '{ if ($3 > m[$1]) m[$1] = $3; if (!($1 in o)) o[$1] = n++ }
 		END { for (t in o) k[o[t]] = t; for (i = 0; i < n; i++) printf "%s%s %.0f MB", i ? ", " : "", k[i], m[k[i]] / 1024 }' "$log")
 	maxrss=$(awk '$3 > m { m = $3 } END { print m * 1024 }' "$log")
@@ -99,7 +102,7 @@ timed() {
 row() {
 	local ratio=""
 	[ -n "${cpwall:-}" ] && ratio=$(awk -v w="$wall" -v c="$cpwall" 'BEGIN { printf "%5.2fx cp", w / c }')
-	awk -v l="$1" -v w="$wall" -v b="$2" -v r="$ratio" 'BEGIN { printf "  %-34s %7.2f s %s %6.0f MB/s", l, w, r, b / w / 1e6 }'
+	awk -v l="$1" -v w="$wall" -v c="$cpu" -v b="$2" -v r="$ratio" 'BEGIN { printf "  %-38s %7.2f s %s %6.0f MB/s  CPU %5.2f s", l, w, r, b / w / 1e6, c }'
 	if [ -n "$rss" ]; then
 		awk -v m="$maxrss" -v g="$goal" 'BEGIN { printf "  peak RSS %s goal", m <= g ? "within" : "OVER" }'
 		printf ': %s\n' "$rss"
@@ -130,10 +133,9 @@ list_bytes() { awk -F'\t' 'NF == 3 { n = ($2 ~ /64/) ? 8 : ($2 ~ /16/) ? 2 : ($2
 	k = split($3, d, ","); for (i = 1; i <= k; i++) n *= d[i]; s += n; if (n > m) m = n }
 	END { printf "%.0f %.0f\n", s, m }'; }
 
-converts() { make --no-print-directory -C "$root" MODEL="$1" CKPT="$2" OUT="$3" FORMAT="$4" CKPTCONV_BIN="$wrap"; }
-
 echo "ckptconv bench — $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM"
-echo "cache: $BENCH_CACHE ($([ "$BENCH_CACHE" = cold ] && echo 'page cache dropped before every timed step' || echo 'inputs read once before every timed step')); scratch: $dir"
+echo "cache: $BENCH_CACHE ($([ "$BENCH_CACHE" = cold ] && echo "each step's inputs evicted from the page cache first" || echo "each step's inputs read once first")); scratch: $dir"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall times, not the CPU times)"
 echo "time = median of BENCH_REPEAT runs; MB/s = kept bytes / time; peak RSS per process (goal: largest tensor + 64 MiB)"
 
 declare -A case_model case_prefix case_wall
@@ -167,10 +169,12 @@ for c in $cases; do
 	rm -f "$d/kept.bin"
 	cpwall=$cpw
 
-	for f in safetensors pt both; do
-		timed "convert $f" "$d/out" "${files[*]}" converts "$model" "$prefix" "$d/out" "$f"
-		row "make MODEL=$model FORMAT=$f" "$kept"
-		[ "$f" = safetensors ] && case_wall[$c]=$wall
+	for fh in safetensors:full pt:full both:full safetensors:pinned both:pinned; do
+		f=${fh%:*} h=${fh#*:}
+		timed "convert $f" "$d/out" "${files[*]}" make --no-print-directory -C "$root" \
+			MODEL="$model" CKPT="$prefix" OUT="$d/out" FORMAT="$f" HASH="$h" CKPTCONV_BIN="$wrap"
+		row "make MODEL=$model FORMAT=$f HASH=$h" "$kept"
+		[ "$fh" = safetensors:full ] && case_wall[$c]=$wall
 	done
 	rm -rf "$d/out"
 
@@ -209,7 +213,7 @@ MK
 	repeat=${BENCH_REPEAT:-3}
 	cpwall=""
 	goal=$((1 << 62))
-	timed "make -j2" "$dir/two" "${case_prefix[bert-base-adam]}* ${case_prefix[bert-large]}*" \
+	timed "make -j2" "$dir/two" "$(echo "${case_prefix[bert-base-adam]}"* "${case_prefix[bert-large]}"*)" \
 		make --no-print-directory -j2 -f "$dir/Makefile.two" all
 	a=${case_wall[bert-base-adam]} b=${case_wall[bert-large]}
 	printf '  make -j2 of bert-base-adam + bert-large (safetensors): %.2f s; alone %.2f s + %.2f s (sum %.2f s, slower %.2f s)\n' \
