@@ -136,6 +136,8 @@ $(1)/.ckptconv/tensors.list: $(1)/.ckptconv/weights.key
 
 # The tensors the rules keep: only these are read from the checkpoint
 # (optimizer slots, often two thirds of the data, are never read).
+$(1)/.ckptconv/tensors.needed: SHELL := /bin/bash
+$(1)/.ckptconv/tensors.needed: .SHELLFLAGS := -o pipefail -ec
 $(1)/.ckptconv/tensors.needed: $(1)/.ckptconv/weights.key
 	@$(CKPTCONV_BIN)/ckpt-ls $$(ckptconv.$(1).CKPT) | $(CKPTCONV_BIN)/tensor-remap --list --needed $$(ckptconv.$(1).RULES) > $$@.new
 	@mv -f $$@.new $$@

@@ -220,7 +220,7 @@ static int add_metadata(const ck_source *s, st_writer *w)
 	return 0;
 }
 
-#define PREFETCH_AHEAD (64u << 20) /* bytes of chosen tensors asked for in advance */
+#define PREFETCH_AHEAD (64u << 20) /* bytes of the next chosen tensors asked for in advance */
 
 /* Verify every chosen tensor in order, streaming the numeric ones to w
  * (NULL when only verifying). A tensor the format stores as is is checked
@@ -243,12 +243,19 @@ static int copy_tensors(ck_source *s, const char *sel, st_writer *w, uint64_t *c
 		if (!sel[i])
 			continue;
 		const ck_source_entry *e = ck_source_at(s, i);
-		for (; ahead_to < n && (ahead_to <= i || ahead < PREFETCH_AHEAD); ahead_to++)
+		/* ahead: bytes asked for of the chosen tensors after this one */
+		if (ahead_to <= i) {
+			ck_source_prefetch(s, i);
+			ahead_to = i + 1;
+			ahead = 0;
+		} else {
+			ahead -= e->nbytes;
+		}
+		for (; ahead_to < n && ahead < PREFETCH_AHEAD; ahead_to++)
 			if (sel[ahead_to]) {
 				ck_source_prefetch(s, ahead_to);
 				ahead += ck_source_at(s, ahead_to)->nbytes;
 			}
-		ahead -= e->nbytes;
 		ck_source_view v;
 		const void *data = NULL;
 		rc = ck_source_map(s, i, &v);

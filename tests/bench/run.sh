@@ -14,6 +14,8 @@
 #                 page cache first (posix_fadvise DONTNEED through dd
 #                 iflag=nocache: no root needed; programs stay cached);
 #                 warm: they are read once first
+#   BENCH_ROWS    the conversions, FORMAT:HASH (default safetensors:full
+#                 pt:full both:full safetensors:pinned both:pinned)
 #   BENCH_TOOLS=0 skip timing each tool alone
 #   BENCH_PARALLEL=0  skip the make -j2 run of two conversions
 # Every timed step starts after `sync` (earlier writes do not slow it); no
@@ -138,7 +140,7 @@ echo "cache: $BENCH_CACHE ($([ "$BENCH_CACHE" = cold ] && echo "each step's inpu
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall times, not the CPU times)"
 echo "time = median of BENCH_REPEAT runs; MB/s = kept bytes / time; peak RSS per process (goal: largest tensor + 64 MiB)"
 
-declare -A case_model case_prefix case_wall
+declare -A case_model case_prefix case_wall case_cpu
 for c in $cases; do
 	repeat=${BENCH_REPEAT:-$([ "$c" = t5-3b ] && echo 1 || echo 3)}
 	echo
@@ -148,15 +150,15 @@ for c in $cases; do
 	d=$dir/$c
 	rules=$root/models/$model/tensors.rules
 	"$bin/ckpt-ls" "$prefix" >"$d/all.list"
-	"$bin/tensor-remap" --list --needed "$rules" "$d/all.list" >"$d/needed.list"
-	read -r kept _ < <(list_bytes <"$d/needed.list")
+	"$bin/tensor-remap" --list "$rules" "$d/all.list" >"$d/out.list"
+	read -r kept _ < <(list_bytes <"$d/out.list") # aliases (4 fields) not counted
 	read -r total largest < <(list_bytes <"$d/all.list")
 	goal=$((largest + 64 * 1048576))
 	mapfile -t files < <("$bin/ckpt-ls" --files "$prefix")
 	data=$(stat -c %s "${files[@]}" | awk '{ s += $1 } END { printf "%.0f", s }')
 	printf '%s: %s in %d files (%d tensors), %s kept (%d tensors), largest tensor %s; made in %.0f s\n' \
 		"$c" "$(mb "$data")" "${#files[@]}" "$(wc -l <"$d/all.list")" "$(mb "$kept")" \
-		"$(wc -l <"$d/needed.list")" "$(mb "$largest")" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')"
+		"$(awk -F'\t' 'NF == 3' "$d/out.list" | wc -l)" "$(mb "$largest")" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')"
 
 	# the reference: cp of a file as large as the kept bytes
 	cat "${files[@]}" | head -c "$kept" >"$d/kept.bin"
@@ -169,17 +171,18 @@ for c in $cases; do
 	rm -f "$d/kept.bin"
 	cpwall=$cpw
 
-	for fh in safetensors:full pt:full both:full safetensors:pinned both:pinned; do
+	for fh in ${BENCH_ROWS:-safetensors:full pt:full both:full safetensors:pinned both:pinned}; do
 		f=${fh%:*} h=${fh#*:}
 		timed "convert $f" "$d/out" "${files[*]}" make --no-print-directory -C "$root" \
 			MODEL="$model" CKPT="$prefix" OUT="$d/out" FORMAT="$f" HASH="$h" CKPTCONV_BIN="$wrap"
 		row "make MODEL=$model FORMAT=$f HASH=$h" "$kept"
-		[ "$fh" = safetensors:full ] && case_wall[$c]=$wall
+		[ "$fh" = safetensors:full ] && case_wall[$c]=$wall case_cpu[$c]=$cpu
 	done
 	rm -rf "$d/out"
 
 	if [ "${BENCH_TOOLS:-1}" = 1 ]; then
 		echo "  each tool alone on the same input (files in, files out):"
+		"$bin/tensor-remap" --list --needed "$rules" "$d/all.list" >"$d/needed.list"
 		timed "extract" "$d/x.st" "${files[*]}" "$wrap/ckpt-extract" "$prefix" --names-from "$d/needed.list" -o "$d/x.st"
 		row "ckpt-extract --names-from" "$kept"
 		timed "remap" "$d/r.st" "$d/x.st" "$wrap/tensor-remap" "$rules" "$d/x.st" -o "$d/r.st"
@@ -216,7 +219,10 @@ MK
 	timed "make -j2" "$dir/two" "$(echo "${case_prefix[bert-base-adam]}"* "${case_prefix[bert-large]}"*)" \
 		make --no-print-directory -j2 -f "$dir/Makefile.two" all
 	a=${case_wall[bert-base-adam]} b=${case_wall[bert-large]}
-	printf '  make -j2 of bert-base-adam + bert-large (safetensors): %.2f s; alone %.2f s + %.2f s (sum %.2f s, slower %.2f s)\n' \
-		"$wall" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a + b }')" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a > b ? a : b }')"
+	ac=${case_cpu[bert-base-adam]} bc=${case_cpu[bert-large]}
+	awk -v w="$wall" -v c="$cpu" -v a="$a" -v b="$b" -v ac="$ac" -v bc="$bc" 'BEGIN {
+		printf "  make -j2 of bert-base-adam + bert-large (safetensors): %.2f s (CPU %.2f s)\n", w, c
+		printf "    alone: %.2f s (CPU %.2f s) and %.2f s (CPU %.2f s): sum %.2f s, slower %.2f s\n", a, ac, b, bc, a + b, (a > b ? a : b)
+		printf "    with 2 CPUs the pair cannot take less than its CPU time / 2 = %.2f s\n", (ac + bc) / 2 }'
 	rm -rf "$dir/two"
 fi
