@@ -882,6 +882,13 @@ int ck_bundle_map(ck_bundle *b, size_t i, const void **data, void **map, size_t 
 	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, (off_t)base);
 	if (m == MAP_FAILED)
 		return 0; /* reading still works */
+	/* pages past the end of a file that shrank since it was checked would
+	 * raise SIGBUS: let the read report it instead */
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < e->offset + e->size) {
+		munmap(m, len);
+		return 0;
+	}
 	const unsigned char *p = (const unsigned char *)m + (e->offset - base);
 	if (ck_crc32c(0, p, (size_t)e->size) != ck_crc32c_unmask(e->crc32c)) {
 		munmap(m, len);

@@ -76,7 +76,7 @@ prepare() {
 
 # timed NAME CLEAN INPUTS CMD... — run CMD $repeat times (CLEAN, an rm -rf
 # target, is removed before each run, untimed); sets $wall and $cpu (median
-# s) and $rss (the per-tool peaks of the last run: "tool N MB, ...").
+# s) and $rss (the per-tool peaks of the last run: "tool N MiB, ...").
 timed() {
 	local name=$1 clean=$2 inputs=$3 i walls="" cpus=""
 	shift 3
@@ -96,7 +96,7 @@ timed() {
 	wall=$(printf '%s\n' $walls | median)
 	cpu=$(printf '%s\n' $cpus | median)
 	rss=$(awk '{ if ($3 > m[$1]) m[$1] = $3; if (!($1 in o)) o[$1] = n++ }
-		END { for (t in o) k[o[t]] = t; for (i = 0; i < n; i++) printf "%s%s %.0f MB", i ? ", " : "", k[i], m[k[i]] / 1024 }' "$log")
+		END { for (t in o) k[o[t]] = t; for (i = 0; i < n; i++) printf "%s%s %.0f MiB", i ? ", " : "", k[i], m[k[i]] / 1024 }' "$log")
 	maxrss=$(awk '$3 > m { m = $3 } END { print m * 1024 }' "$log")
 }
 
@@ -139,14 +139,15 @@ echo "ckptconv bench — $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc)
 echo "cache: $BENCH_CACHE ($([ "$BENCH_CACHE" = cold ] && echo "each step's inputs evicted from the page cache first" || echo "each step's inputs read once first")); scratch: $dir"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall times, not the CPU times)"
 echo "time = median of BENCH_REPEAT runs; MB/s = kept bytes / time; peak RSS per process (goal: largest tensor + 64 MiB)"
+echo "(MB = 10^6 bytes, MiB = 2^20 bytes)"
 
-declare -A case_model case_prefix case_wall case_cpu
+declare -A case_prefix case_wall case_cpu
 for c in $cases; do
 	repeat=${BENCH_REPEAT:-$([ "$c" = t5-3b ] && echo 1 || echo 3)}
 	echo
 	t0=$(now)
 	read -r model prefix < <(gen "$c") || exit 1
-	case_model[$c]=$model case_prefix[$c]=$prefix
+	case_prefix[$c]=$prefix
 	d=$dir/$c
 	rules=$root/models/$model/tensors.rules
 	"$bin/ckpt-ls" "$prefix" >"$d/all.list"
@@ -156,9 +157,10 @@ for c in $cases; do
 	goal=$((largest + 64 * 1048576))
 	mapfile -t files < <("$bin/ckpt-ls" --files "$prefix")
 	data=$(stat -c %s "${files[@]}" | awk '{ s += $1 } END { printf "%.0f", s }')
-	printf '%s: %s in %d files (%d tensors), %s kept (%d tensors), largest tensor %s; made in %.0f s\n' \
+	printf '%s: %s in %d files (%d tensors), %s kept (%d tensors), largest tensor %s (RSS goal %.0f MiB); made in %.0f s\n' \
 		"$c" "$(mb "$data")" "${#files[@]}" "$(wc -l <"$d/all.list")" "$(mb "$kept")" \
-		"$(awk -F'\t' 'NF == 3' "$d/out.list" | wc -l)" "$(mb "$largest")" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')"
+		"$(awk -F'\t' 'NF == 3' "$d/out.list" | wc -l)" "$(mb "$largest")" "$((goal >> 20))" \
+		"$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')"
 
 	# the reference: cp of a file as large as the kept bytes
 	cat "${files[@]}" | head -c "$kept" >"$d/kept.bin"
@@ -220,9 +222,9 @@ MK
 		make --no-print-directory -j2 -f "$dir/Makefile.two" all
 	a=${case_wall[bert-base-adam]} b=${case_wall[bert-large]}
 	ac=${case_cpu[bert-base-adam]} bc=${case_cpu[bert-large]}
-	awk -v w="$wall" -v c="$cpu" -v a="$a" -v b="$b" -v ac="$ac" -v bc="$bc" 'BEGIN {
+	awk -v w="$wall" -v c="$cpu" -v a="$a" -v b="$b" -v ac="$ac" -v bc="$bc" -v n="$(nproc)" 'BEGIN {
 		printf "  make -j2 of bert-base-adam + bert-large (safetensors): %.2f s (CPU %.2f s)\n", w, c
 		printf "    alone: %.2f s (CPU %.2f s) and %.2f s (CPU %.2f s): sum %.2f s, slower %.2f s\n", a, ac, b, bc, a + b, (a > b ? a : b)
-		printf "    with 2 CPUs the pair cannot take less than its CPU time / 2 = %.2f s\n", (ac + bc) / 2 }'
+		printf "    with %d CPUs the pair cannot take less than its CPU time / %d = %.2f s\n", n, n, (ac + bc) / n }'
 	rm -rf "$dir/two"
 fi
