@@ -8,6 +8,8 @@
 #   make test-large      opt-in slow tests: ZIP64 over 4 GiB, exhaustive casts
 #   make fuzz            libFuzzer targets (tests/fuzz/), each run FUZZ_SECONDS (600)
 #   make fuzz-smoke      the same, 30 s each (CI)
+#   make bench           time conversions of real-sized checkpoints against cp
+#                        (BENCH_LARGE=1 adds T5-3B: 11 GB; see tests/bench/run.sh)
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -39,31 +41,37 @@ LIB := $(BUILD)/libckpt.a
 TOOLS := $(patsubst tools/%.c,$(BIN)/%,$(wildcard tools/*.c))
 TEST_PROGS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*.c))
 
-.PHONY: all check-deps deps test test-plain test-san test-large clean example fuzz fuzz-smoke fuzz-build
+.PHONY: all check-deps deps test test-plain test-san test-large bench clean example fuzz fuzz-smoke fuzz-build
 all: $(TOOLS) $(TEST_PROGS)
 
 check-deps:
 	@sh mk/deps.sh check build
 
+# Checked once per build directory (a phony order-only prerequisite would
+# re-run the check, four compiler runs, on every make, conversions included).
+$(BUILD)/.deps-checked:
+	@sh mk/deps.sh check build
+	@mkdir -p $(BUILD) && touch $@
+
 deps:
 	sh mk/deps.sh install test
 
-$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: src/proto/%.proto | check-deps
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: src/proto/%.proto | $(BUILD)/.deps-checked
 	@mkdir -p $(BUILD)/proto
 	$(PROTOC_C) --proto_path=src/proto --c_out=$(BUILD)/proto $<
 
 $(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c $(PROTO_H)
 	$(CC) $(CK_CFLAGS) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<
 
-$(BUILD)/src/%.o: src/%.c $(PROTO_H) | check-deps
+$(BUILD)/src/%.o: src/%.c $(PROTO_H) | $(BUILD)/.deps-checked
 	@mkdir -p $(dir $@)
 	$(CC) $(CK_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tools/%.o: tools/%.c $(PROTO_H) | check-deps
+$(BUILD)/tools/%.o: tools/%.c $(PROTO_H) | $(BUILD)/.deps-checked
 	@mkdir -p $(dir $@)
 	$(CC) $(CK_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%.o: tests/c/%.c $(PROTO_H) | check-deps
+$(BUILD)/tests/%.o: tests/c/%.c $(PROTO_H) | $(BUILD)/.deps-checked
 	@mkdir -p $(dir $@)
 	$(CC) $(CK_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -100,6 +108,13 @@ test-san:
 test-large: all
 	tests/large/run.sh $(BIN) $(BUILD)/tests
 
+# Opt-in: synthetic BERT-Base (with Adam slots) and BERT-Large checkpoints,
+# and with BENCH_LARGE=1 a T5-3B-shaped one, converted through mk/convert.mk
+# and compared with cp; timings are printed, never asserted (docs/PERFORMANCE.md).
+bench: all
+	@sh mk/deps.sh ensure bench
+	tests/bench/run.sh $(BIN) $(BUILD)/tests
+
 clean:
 	rm -rf build build-san bin bin-san build-fuzz tests/tmp
 
@@ -109,13 +124,13 @@ example: all
 	@sh mk/deps.sh ensure build
 	tests/example.sh $(BIN) $(BUILD)/tests $(EXAMPLE_DIR)
 
-# ---- conversions: make MODEL=<type> CKPT=<path> [CONFIG= VOCAB= OUT= FORMAT= DTYPE= SHARD= TASK=]
+# ---- conversions: make MODEL=<type> CKPT=<path> [CONFIG= VOCAB= OUT= FORMAT= DTYPE= SHARD= TASK= HASH=]
 ifdef MODEL
 OUT ?= out/$(MODEL)
 CKPTCONV_TOOLS := $(TOOLS)
 CKPTCONV_BIN := $(abspath $(BIN))
 include mk/convert.mk
-$(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) FORMAT=$(FORMAT) DTYPE=$(DTYPE) SHARD=$(SHARD) TASK=$(TASK)))
+$(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) FORMAT=$(FORMAT) DTYPE=$(DTYPE) SHARD=$(SHARD) TASK=$(TASK) HASH=$(HASH)))
 .DEFAULT_GOAL := $(OUT)
 endif
 

@@ -20,11 +20,23 @@
 #   TASK=NAME       fine-tuning task (XLNet GLUE/SQuAD heads): given,
 #                   lower-cased, to cfg-translate --task and to the rule
 #                   file's `arg task` (tensor-remap --arg task=NAME)
+#   HASH=full|pinned  what the manifest hashes of the checkpoint (default
+#                   $(CKPTCONV_HASH), itself full by default): full = every
+#                   file, TF data shards while the conversion runs; pinned =
+#                   the files that pin the content (TF: the .index, which
+#                   holds every tensor's CRC-32C), the others by size only,
+#                   so that no byte the conversion does not need is read
 #
 # Content-hash stamps (SHA-256) under OUT/.ckptconv/ decide what re-runs:
 # unchanged inputs do nothing even after `touch`; a changed config rewrites
 # only config.json; a changed checkpoint, rule file or option reconverts the
-# weights. Every file appears complete or not at all; safe under make -j.
+# weights. A checkpoint is known by the SHA-256 of its key files (ckpt-ls
+# --key-files: TF the .index, whose CRC-32Cs every read is checked against;
+# other formats all their files), so a TF data shard is never read just to
+# decide; a data shard changed behind its index's back (which TF never does,
+# and which the next conversion refuses as corrupt) is not noticed. Output
+# files are hashed while pt-pack writes them. Every file appears complete or
+# not at all; safe under make -j.
 #
 # The tools are found in CKPTCONV_BIN and the model data in CKPTCONV_MODELS,
 # by default relative to this file: in the source tree bin/ and models/
@@ -33,7 +45,7 @@
 #
 # Used directly, it converts one checkpoint named on the command line:
 #   make -f path/to/mk/convert.mk MODEL=bert CKPT=ckpts/bert/bert_model.ckpt \
-#        [OUT=DIR] [CONFIG=FILE VOCAB=DIR FORMAT= DTYPE= SHARD= TASK=]
+#        [OUT=DIR] [CONFIG=FILE VOCAB=DIR FORMAT= DTYPE= SHARD= TASK= HASH=]
 # (OUT defaults to out/MODEL), as `make MODEL=... CKPT=...` does in the
 # source tree.
 
@@ -44,6 +56,7 @@ CKPTCONV_MODELS ?= $(CKPTCONV_ROOT)/models
 # Prerequisites every conversion waits for (the top-level Makefile puts the
 # tools it builds here).
 CKPTCONV_TOOLS ?=
+CKPTCONV_HASH ?= full
 CKPTCONV_OUTPUTS :=
 CKPTCONV_TYPES :=
 
@@ -98,6 +111,7 @@ ckptconv-lc = $(subst A,a,$(subst B,b,$(subst C,c,$(subst D,d,$(subst E,e,$(subs
 define ckptconv
 $(if $(filter $(2),$(CKPTCONV_TYPES)),,$(error ckptconv: unknown model type '$(2)' (known: $(CKPTCONV_TYPES))))
 $(if $(3),,$(error ckptconv: no checkpoint given for $(1)))
+$(if $(filter-out full pinned,$(or $(call ckptconv-opt,HASH,$(4)),$(CKPTCONV_HASH))),$(error ckptconv: $(1): HASH must be full or pinned))
 CKPTCONV_OUTPUTS += $(1)
 ckptconv.$(1).MODEL := $(2)
 ckptconv.$(1).CKPT := $(3)
@@ -114,6 +128,7 @@ ckptconv.$(1).SHARD := $$(call ckptconv-opt,SHARD,$(4))
 ckptconv.$(1).TASK := $$(call ckptconv-lc,$$(call ckptconv-opt,TASK,$(4)))
 $$(if $$(ckptconv.$(1).TASK),$$(if $$($(2)_TASKS),,$$(error ckptconv: $(1): model type $(2) has no fine-tuning tasks (TASK=$$(ckptconv.$(1).TASK)))))
 ckptconv.$(1).RULE_ARGS := $$(if $$(ckptconv.$(1).TASK),--arg task=$$(ckptconv.$(1).TASK))
+ckptconv.$(1).HASH := $$(or $$(call ckptconv-opt,HASH,$(4)),$(CKPTCONV_HASH))
 ckptconv.$(1).RULES := $$($(2)_DIR)/$$($(2)_RULES)
 ckptconv.$(1).VOCAB_PAIRS := $$(call ckptconv-vocab-pairs,$$(ckptconv.$(1).VOCABDIR),$$($(2)_VOCAB))
 ckptconv.$(1).VOCAB_OUT := $$(foreach p,$$(ckptconv.$(1).VOCAB_PAIRS) $$($(2)_VOCAB_MAPS),$(1)/$$(call ckptconv-pair-dst,$$(p)))
@@ -124,14 +139,17 @@ ckptconv.$(1).DIGEST := $(CKPTCONV_BIN)/ckpt-digest --cache $(1)/.ckptconv/diges
 .PHONY: $(1)
 $(1): $(1)/ckptconv-manifest.json
 
-# The files that make up the checkpoint, and their hashes with every option
-# that changes the weights.
+# The files that make up the checkpoint, the hashes of its key files and of
+# the rules, with every option that changes the weights.
 $(1)/.ckptconv/weights.key: ckptconv-always $(CKPTCONV_TOOLS)
 	@mkdir -p $$(@D)
 	@$(CKPTCONV_BIN)/ckpt-ls --files $$(ckptconv.$(1).CKPT) > $$@.files.new
 	@$$(call ckptconv-update,$$@.files)
+	@$(CKPTCONV_BIN)/ckpt-ls --key-files $$(ckptconv.$(1).CKPT) > $$@.keyfiles.new
+	@$$(call ckptconv-update,$$@.keyfiles)
 	@{ echo "ckptconv $$$$($(CKPTCONV_BIN)/ckpt-ls --version)"; \
-	  $$(ckptconv.$(1).DIGEST) --files-from $$@.files $$(ckptconv.$(1).RULES); \
+	  $$(ckptconv.$(1).DIGEST) --files-from $$@.keyfiles $$(ckptconv.$(1).RULES); \
+	  cat $$@.files; \
 	  echo "format=$$(ckptconv.$(1).FORMAT) dtype=$$(ckptconv.$(1).DTYPE) shard=$$(ckptconv.$(1).SHARD) task=$$(ckptconv.$(1).TASK)"; } > $$@.new
 	@$$(call ckptconv-update,$$@)
 
@@ -151,17 +169,30 @@ $(1)/.ckptconv/tensors.list.stamp: $(1)/.ckptconv/weights.key
 	@touch $$@
 $(1)/.ckptconv/tensors.list: $(1)/.ckptconv/tensors.list.stamp ;
 
+# The tensors the rules keep: only these are read from the checkpoint
+# (optimizer slots, often two thirds of the data, are never read).
+$(1)/.ckptconv/tensors.needed: SHELL := /bin/bash
+$(1)/.ckptconv/tensors.needed: .SHELLFLAGS := -o pipefail -ec
+$(1)/.ckptconv/tensors.needed: $(1)/.ckptconv/weights.key
+	@$(CKPTCONV_BIN)/ckpt-ls $$(ckptconv.$(1).CKPT) | $(CKPTCONV_BIN)/tensor-remap --list --needed $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) > $$@.new
+	@mv -f $$@.new $$@
+
 $(1)/.ckptconv/weights.done: SHELL := /bin/bash
 $(1)/.ckptconv/weights.done: .SHELLFLAGS := -o pipefail -ec
-$(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
+$(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key $(1)/.ckptconv/tensors.needed
 	@# temporary files of a run killed with SIGKILL (other signals remove them)
 	@rm -f $(1)/model*.tmp.* $(1)/pytorch_model*.tmp.*
 	@touch $$@.start
-	$(CKPTCONV_BIN)/ckpt-extract $$(ckptconv.$(1).CKPT) \
+	@# HASH=full: the checkpoint's files are hashed for the manifest while
+	@# the conversion reads them (into the digest cache)
+	$$(if $$(filter full,$$(ckptconv.$(1).HASH)),$$(ckptconv.$(1).DIGEST) --files-from $$<.files > /dev/null & hashing=$$$$!;) \
+	$(CKPTCONV_BIN)/ckpt-extract $$(ckptconv.$(1).CKPT) --names-from $(1)/.ckptconv/tensors.needed \
 	  | $(CKPTCONV_BIN)/tensor-remap $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) \
 	  | $(CKPTCONV_BIN)/pt-pack --format $$(ckptconv.$(1).FORMAT) \
 	    $$(if $$(ckptconv.$(1).DTYPE),--dtype $$(ckptconv.$(1).DTYPE)) \
-	    $$(if $$(ckptconv.$(1).SHARD),--max-shard-size $$(ckptconv.$(1).SHARD)) -o $(1)/
+	    $$(if $$(ckptconv.$(1).SHARD),--max-shard-size $$(ckptconv.$(1).SHARD)) \
+	    --digest-cache $(1)/.ckptconv/digest.cache -o $(1)/ \
+	  $$(if $$(filter full,$$(ckptconv.$(1).HASH)),; wait $$$$hashing)
 	@# the weight files this run wrote are newer than the start mark; the
 	@# others are left over from an earlier format or shard size
 	@cd $(1) && for f in $(CKPTCONV_WEIGHT_FILES); do if [ -e "$$$$f" ]; then \
@@ -189,9 +220,10 @@ $(1)/.ckptconv/values.json: $(1)/.ckptconv/values.json.stamp ;
 
 $(1)/ckptconv-manifest.json: $(1)/.ckptconv/weights.done $(1)/config.json $$(ckptconv.$(1).VOCAB_OUT)
 	@rm -f $$@.tmp.*
-	@cat $(1)/.ckptconv/weights.key.files > $(1)/.ckptconv/inputs
+	@$$(if $$(filter full,$$(ckptconv.$(1).HASH)),cat $(1)/.ckptconv/weights.key.files,cat $(1)/.ckptconv/weights.key.keyfiles) > $(1)/.ckptconv/inputs
 	@printf '%s\n' $$(ckptconv.$(1).CONFIG_FILE) $$(ckptconv.$(1).VOCAB_IN) $$(ckptconv.$(1).RULES) $$(ckptconv.$(1).VOCAB_MAPS) >> $(1)/.ckptconv/inputs
-	$$(ckptconv.$(1).DIGEST) --manifest $(1) --files-from $(1)/.ckptconv/inputs -o $$@
+	@$$(if $$(filter full,$$(ckptconv.$(1).HASH)),: > $(1)/.ckptconv/inputs.sized,grep -vxF -f $(1)/.ckptconv/weights.key.keyfiles $(1)/.ckptconv/weights.key.files > $(1)/.ckptconv/inputs.sized || true)
+	$$(ckptconv.$(1).DIGEST) --manifest $(1) --files-from $(1)/.ckptconv/inputs --sizes-from $(1)/.ckptconv/inputs.sized -o $$@
 endef
 
 # A vocabulary file copied under its Hugging Face name; re-copied only when

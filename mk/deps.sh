@@ -1,11 +1,12 @@
 #!/bin/sh
-# deps.sh check|ensure|install [build|test|fuzz] — the Debian packages ckptconv needs.
+# deps.sh check|ensure|install [build|test|fuzz|bench] — the Debian packages ckptconv needs.
 #   check    list what is missing and fail
 #   ensure   like check, but install what is missing when run as root with apt-get
 #   install  apt-get update + install everything for the given set
 # "build" is what `make` needs; "test" adds what the tests need (the product
 # itself never needs Python: the tests use Debian's python3-torch to load
-# what we write); "fuzz" adds clang and libFuzzer for `make fuzz`.
+# what we write); "fuzz" adds clang and libFuzzer for `make fuzz`;
+# "bench" adds GNU time (peak memory of every process) for `make bench`.
 set -u
 mode=${1:-check}
 set_name=${2:-build}
@@ -13,6 +14,7 @@ set_name=${2:-build}
 BUILD_PKGS="make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev"
 TEST_PKGS="python3 python3-torch python3-numpy groff-base man-db"
 FUZZ_PKGS="clang-14 libclang-rt-14-dev"
+BENCH_PKGS="time"
 
 CC=${CC:-cc}
 has_header() { printf '#include <%s>\n' "$1" | "$CC" -E -x c - >/dev/null 2>&1; }
@@ -47,9 +49,14 @@ if [ "$set_name" = test ] || [ "$set_name" = fuzz ]; then
 	fi
 fi
 
+if [ "$set_name" = bench ]; then
+	[ -x /usr/bin/time ] || want time
+fi
+
 pkgs=$BUILD_PKGS
 [ "$set_name" = test ] && pkgs="$pkgs $TEST_PKGS"
 [ "$set_name" = fuzz ] && pkgs="$pkgs $TEST_PKGS $FUZZ_PKGS"
+[ "$set_name" = bench ] && pkgs="$pkgs $BENCH_PKGS"
 
 apt_install() {
 	echo "deps: installing with apt-get: $*" >&2
@@ -70,7 +77,7 @@ check | ensure)
 	exit 1
 	;;
 *)
-	echo "usage: deps.sh check|ensure|install [build|test|fuzz]" >&2
+	echo "usage: deps.sh check|ensure|install [build|test|fuzz|bench]" >&2
 	exit 2
 	;;
 esac

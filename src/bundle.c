@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -863,6 +864,57 @@ int ck_bundle_read(ck_bundle *b, size_t i, void *buf, uint64_t n)
 	if (crc != ck_crc32c_unmask(e->crc32c))
 		return crc_mismatch(b, e->name, e->shard);
 	return 0;
+}
+
+int ck_bundle_map(ck_bundle *b, size_t i, const void **data, void **map, size_t *maplen)
+{
+	if (i >= b->n)
+		return ck_fail("%s: no tensor #%zu", b->index_path, i);
+	const ck_bundle_entry *e = &b->e[i];
+	if (!e->supported || e->dtype == CK_STRING || e->nslices || e->size == 0 ||
+	    e->size > SIZE_MAX / 2)
+		return 0;
+	if (ck_bundle_check_data(b) < 0)
+		return -1;
+	int fd = shard_fd(b, e->shard);
+	if (fd < 0)
+		return -1;
+	uint64_t base = e->offset - e->offset % (uint64_t)sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)(e->offset - base + e->size);
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, (off_t)base);
+	if (m == MAP_FAILED)
+		return 0; /* reading still works */
+	/* pages past the end of a file that shrank since it was checked would
+	 * raise SIGBUS: let the read report it instead */
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < e->offset + e->size) {
+		munmap(m, len);
+		return 0;
+	}
+	const unsigned char *p = (const unsigned char *)m + (e->offset - base);
+	if (ck_crc32c(0, p, (size_t)e->size) != ck_crc32c_unmask(e->crc32c)) {
+		munmap(m, len);
+		return crc_mismatch(b, e->name, e->shard);
+	}
+	*data = p;
+	*map = m;
+	*maplen = len;
+	return 1;
+}
+
+void ck_bundle_prefetch(ck_bundle *b, size_t i)
+{
+	if (i >= b->n || ck_bundle_check_data(b) < 0)
+		return;
+	const ck_bundle_entry *e = &b->e[i];
+	for (size_t k = 0; k < (e->nslices ? e->nslices : 1); k++) {
+		int shard = e->nslices ? e->slices[k].shard : e->shard;
+		uint64_t off = e->nslices ? e->slices[k].offset : e->offset;
+		uint64_t size = e->nslices ? e->slices[k].size : e->size;
+		int fd = shard_fd(b, shard);
+		if (fd >= 0 && size)
+			posix_fadvise(fd, (off_t)off, (off_t)size, POSIX_FADV_WILLNEED);
+	}
 }
 
 /* ======================================================================

@@ -92,6 +92,15 @@ int ck_bundle_check_data(ck_bundle *b);
  * checksum rule. Unsupported types are refused. */
 int ck_bundle_read(ck_bundle *b, size_t i, void *buf, uint64_t n);
 
+/* Tensor i verified in place, without copying it: an unpartitioned numeric
+ * tensor is mapped read-only from its shard and its CRC-32C checked. Returns
+ * 1 (*data holds its nbytes; munmap(*map, *maplen) releases them),
+ * 0 when it cannot be mapped (partitioned, string, empty: use
+ * ck_bundle_read), -1 on error (a checksum mismatch included). */
+int ck_bundle_map(ck_bundle *b, size_t i, const void **data, void **map, size_t *maplen);
+/* Ask the kernel to start reading tensor i's bytes (no waiting). */
+void ck_bundle_prefetch(ck_bundle *b, size_t i);
+
 /* TF's key of a slice's data entry: ordered-code of (0, name, ndim, then
  * start and length of each extent). *key is malloc'd. */
 int ck_bundle_slice_key(const char *name, int ndim, const int64_t *start, const int64_t *length,

@@ -3,11 +3,13 @@
 #include "digest.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@ typedef struct {
 	uint64_t size, dev, ino;
 	int64_t sec, nsec;
 	char *path;
+	int changed; /* hashed or recorded by this process */
 } entry;
 
 struct ck_digest_cache {
@@ -45,34 +48,63 @@ static int add(ck_digest_cache *c, const entry *e)
 	return 0;
 }
 
-ck_digest_cache *ck_digest_cache_open(const char *path)
+/* Read the entries of the cache file into c (a missing or unreadable file
+ * adds nothing). */
+static int load(ck_digest_cache *c, const char *path)
 {
-	ck_digest_cache *c = ck_calloc(1, sizeof *c);
-	if (!c || !path)
-		return c;
-	c->file = ck_strdup(path);
 	char *text;
 	size_t len;
-	if (!c->file) {
-		ck_digest_cache_close(c);
-		return NULL;
-	}
 	if (ck_read_file(path, 64u << 20, &text, &len) < 0)
-		return c; /* no cache yet, or unreadable: start empty */
+		return 0; /* no cache yet, or unreadable: start empty */
 	char *save = NULL;
+	int rc = 0;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		entry e;
+		entry e = {0};
 		int off = 0;
 		if (sscanf(line, "%64s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64 " %" SCNd64 " %n",
 			   e.hex, &e.size, &e.dev, &e.ino, &e.sec, &e.nsec, &off) != 6 ||
 		    strlen(e.hex) != 64 || line[off] != '/')
 			continue; /* a damaged line only costs a re-hash */
 		e.path = line + off;
-		if (add(c, &e) < 0)
+		if ((rc = add(c, &e)) < 0)
 			break;
 	}
 	free(text);
+	return rc;
+}
+
+ck_digest_cache *ck_digest_cache_open(const char *path)
+{
+	ck_digest_cache *c = ck_calloc(1, sizeof *c);
+	if (!c || !path)
+		return c;
+	c->file = ck_strdup(path);
+	if (!c->file || load(c, path) < 0) {
+		ck_digest_cache_close(c);
+		return NULL;
+	}
 	return c;
+}
+
+/* The entry for absolute path abs, or NULL. */
+static entry *find(ck_digest_cache *c, const char *abs)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].path, abs) == 0)
+			return &c->e[i];
+	return NULL;
+}
+
+/* Set the entry of now.path (adding it if new) to now. */
+static int put(ck_digest_cache *c, const entry *now)
+{
+	entry *e = find(c, now->path);
+	if (!e)
+		return add(c, now);
+	char *p = e->path;
+	*e = *now;
+	e->path = p;
+	return 0;
 }
 
 int ck_digest_file(ck_digest_cache *c, const char *path, char hex[65], uint64_t *size)
@@ -89,30 +121,36 @@ int ck_digest_file(ck_digest_cache *c, const char *path, char hex[65], uint64_t 
 		return ck_sha256_file(path, hex);
 	entry now = {.size = (uint64_t)st.st_size, .dev = (uint64_t)st.st_dev,
 		     .ino = (uint64_t)st.st_ino, .sec = st.st_mtim.tv_sec,
-		     .nsec = st.st_mtim.tv_nsec, .path = abs};
-	for (size_t i = 0; i < c->n; i++) {
-		entry *e = &c->e[i];
-		if (strcmp(e->path, abs) != 0)
-			continue;
-		if (e->size == now.size && e->dev == now.dev && e->ino == now.ino &&
-		    e->sec == now.sec && e->nsec == now.nsec) {
-			memcpy(hex, e->hex, 65);
-			return 0;
-		}
-		if (ck_sha256_file(path, hex) < 0)
-			return -1;
-		char *p = e->path;
-		*e = now;
-		e->path = p;
-		memcpy(e->hex, hex, 65);
-		c->dirty = 1;
+		     .nsec = st.st_mtim.tv_nsec, .path = abs, .changed = 1};
+	entry *e = find(c, abs);
+	if (e && e->size == now.size && e->dev == now.dev && e->ino == now.ino &&
+	    e->sec == now.sec && e->nsec == now.nsec) {
+		memcpy(hex, e->hex, 65);
 		return 0;
 	}
 	if (ck_sha256_file(path, hex) < 0)
 		return -1;
 	memcpy(now.hex, hex, 65);
 	c->dirty = 1;
-	return add(c, &now);
+	return put(c, &now);
+}
+
+int ck_digest_record(ck_digest_cache *c, const char *path, const char hex[65])
+{
+	struct stat st;
+	char abs[PATH_MAX];
+	if (!c->file)
+		return 0;
+	if (stat(path, &st) < 0)
+		return ck_fail("%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode) || !realpath(path, abs) || strchr(abs, '\n'))
+		return 0; /* never looked up either */
+	entry now = {.size = (uint64_t)st.st_size, .dev = (uint64_t)st.st_dev,
+		     .ino = (uint64_t)st.st_ino, .sec = st.st_mtim.tv_sec,
+		     .nsec = st.st_mtim.tv_nsec, .path = abs, .changed = 1};
+	memcpy(now.hex, hex, 65);
+	c->dirty = 1;
+	return put(c, &now);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -126,8 +164,33 @@ int ck_digest_cache_close(ck_digest_cache *c)
 	if (!c)
 		return 0;
 	if (c->file && c->dirty) {
+		/* Other processes (make -j) may have saved the cache since it was
+		 * loaded: under a lock, merge what this one learnt into the file's
+		 * current entries, so that no hash is lost. */
+		char lockpath[PATH_MAX];
+		snprintf(lockpath, sizeof lockpath, "%s.lock", c->file);
+		int lk = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+		if (lk >= 0)
+			while (flock(lk, LOCK_EX) < 0 && errno == EINTR)
+				;
+		ck_digest_cache *disk = ck_calloc(1, sizeof *disk);
+		if (!disk || load(disk, c->file) < 0)
+			rc = -1;
+		for (size_t i = 0; rc == 0 && i < c->n; i++)
+			if (c->e[i].changed)
+				rc = put(disk, &c->e[i]);
+		if (rc == 0) {
+			for (size_t i = 0; i < c->n; i++)
+				free(c->e[i].path);
+			free(c->e);
+			c->e = disk->e;
+			c->n = disk->n;
+			disk->e = NULL;
+			disk->n = 0;
+		}
+		ck_digest_cache_close(disk);
 		qsort(c->e, c->n, sizeof *c->e, cmp_entry);
-		ck_out *o = ck_out_open(c->file);
+		ck_out *o = rc == 0 ? ck_out_open(c->file) : NULL;
 		FILE *f = o ? fdopen(dup(ck_out_fd(o)), "w") : NULL;
 		if (!f) {
 			rc = o ? ck_fail("%s: %s", c->file, strerror(errno)) : -1;
@@ -146,6 +209,8 @@ int ck_digest_cache_close(ck_digest_cache *c)
 			else
 				ck_out_abort(o);
 		}
+		if (lk >= 0)
+			close(lk);
 	}
 	for (size_t i = 0; i < c->n; i++)
 		free(c->e[i].path);

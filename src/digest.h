@@ -13,7 +13,12 @@ ck_digest_cache *ck_digest_cache_open(const char *path);
 /* SHA-256 (64 hex chars + NUL) and size of a file, from the cache when the
  * file is unchanged. */
 int ck_digest_file(ck_digest_cache *c, const char *path, char hex[65], uint64_t *size);
-/* Save the cache (atomically) if it changed, and free it. */
+/* Record the SHA-256 of a file its writer computed while writing it, so
+ * that nothing reads it back to hash it. */
+int ck_digest_record(ck_digest_cache *c, const char *path, const char hex[65]);
+/* Save the cache (atomically) if it changed, and free it. Entries hashed or
+ * recorded here are merged, under a lock, into the file as it is now (other
+ * processes may have saved theirs meanwhile). */
 int ck_digest_cache_close(ck_digest_cache *c);
 
 #endif

@@ -1984,6 +1984,67 @@ static int run_ops(const rule *r, int from, int to, tinfo *t, const void **buf, 
 	return 0;
 }
 
+#define BAND_BYTES (4u << 20) /* a band of a streamed transpose, before casts */
+
+/* A rule that transposes a matrix (two axes other than size 1), casts and
+ * reshapes, without splitting, can emit its output a band of rows at a
+ * time: casts are elementwise, so they commute with the transpose, and
+ * memory is the input plus two bands, not the input plus its transpose.
+ * Returns 1 when done so, 0 when the rule is not of that kind. */
+static int apply_banded(const rule *r, rules_work *W, const tinfo *in, const void *data,
+			size_t output, rules_emit_fn emit, void *ctx)
+{
+	tinfo t = *in;
+	size_t R = 0, C = 0; /* the matrix the transpose sees */
+	int transposes = 0;
+	for (int k = 0; k < r->nops; k++) {
+		const op *o = &r->ops[k];
+		if (o->kind == OP_TRANSPOSE && count_non1(&t) >= 2) {
+			if (count_non1(&t) != 2 || transposes++)
+				return 0;
+			for (int i = 0, nd = 0; i < t.ndim; i++)
+				if (t.shape[i] != 1)
+					*(nd++ ? &C : &R) = (size_t)t.shape[i];
+		} else if (o->kind != OP_TRANSPOSE && o->kind != OP_CAST && o->kind != OP_SQUEEZE &&
+			   o->kind != OP_RESHAPE) {
+			return 0;
+		}
+		uint64_t pieces;
+		int reorders;
+		char why[8];
+		op_shape(r, o, &t, &pieces, &reorders, why, sizeof why);
+	}
+	if (!transposes || R == 0 || C == 0)
+		return 0;
+	size_t es = ck_dtype_size(in->dtype);
+	size_t step = BAND_BYTES / (R * es) & ~(size_t)7; /* output rows per band */
+	if (step < 8)
+		step = 8;
+	for (size_t c0 = 0; c0 < C; c0 += step) {
+		size_t c1 = C - c0 < step ? C : c0 + step, n = (c1 - c0) * R;
+		void *band = grab(W, 0, NULL, n * es);
+		if (!band)
+			return -1;
+		tops_transpose_band(band, data, R, C, c0, c1, es);
+		const void *cur = band;
+		ck_dtype dt = in->dtype;
+		for (int k = 0; k < r->nops; k++) {
+			const op *o = &r->ops[k];
+			if (o->kind != OP_CAST || o->dtype == dt)
+				continue;
+			void *nb = grab(W, 0, cur, n * ck_dtype_size(o->dtype));
+			if (!nb)
+				return -1;
+			tops_cast(nb, o->dtype, cur, dt, n);
+			cur = nb;
+			dt = o->dtype;
+		}
+		if (emit(ctx, output, cur, n * ck_dtype_size(dt)) < 0)
+			return -1;
+	}
+	return 1;
+}
+
 int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const void *data,
 		     size_t nbytes, rules_emit_fn emit, void *ctx)
 {
@@ -2002,6 +2063,11 @@ int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const voi
 	for (int k = 0; k < r->nops; k++)
 		if (r->ops[k].kind == OP_SPLIT)
 			split = k;
+	if (split == r->nops) {
+		int rc = apply_banded(r, W, &t, data, f->first, emit, ctx);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
 	const void *buf = data;
 	if (run_ops(r, 0, split, &t, &buf, W, 0) < 0)
 		return -1;

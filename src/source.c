@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "source_backend.h"
 #include "util.h"
@@ -117,6 +118,28 @@ int ck_source_read(ck_source *s, size_t i, void *buf, uint64_t n)
 		return ck_fail("%s: tensor %s: type %s is not supported", ck_source_label(s),
 			       s->e[i].name, s->e[i].type_name);
 	return s->ops->read(s->h, i, buf, n);
+}
+
+int ck_source_map(ck_source *s, size_t i, ck_source_view *v)
+{
+	memset(v, 0, sizeof *v);
+	if (i >= s->n || !s->e[i].supported || !s->ops->map)
+		return 0;
+	return s->ops->map(s->h, i, v);
+}
+
+void ck_source_unmap(ck_source *s, ck_source_view *v)
+{
+	(void)s;
+	if (v->map)
+		munmap(v->map, v->maplen);
+	memset(v, 0, sizeof *v);
+}
+
+void ck_source_prefetch(ck_source *s, size_t i)
+{
+	if (i < s->n && s->ops->prefetch)
+		s->ops->prefetch(s->h, i);
 }
 
 const char *const *ck_source_provenance(const ck_source *s) { return s->ops->provenance(s->h); }

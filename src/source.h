@@ -47,6 +47,22 @@ int ck_source_check(ck_source *s);
  * buffers. */
 int ck_source_read(ck_source *s, size_t i, void *buf, uint64_t n);
 
+/* Tensor i verified in place, without a copy, where the format stores it
+ * as one run of a file exactly as ck_source_read would deliver it (TF: an
+ * unpartitioned numeric tensor). Returns 1 (v->data holds its nbytes until
+ * ck_source_unmap), 0 when it must be read with ck_source_read instead, -1
+ * on error. */
+typedef struct {
+	const void *data;
+	void *map; /* the mapping behind data */
+	size_t maplen;
+} ck_source_view;
+int ck_source_map(ck_source *s, size_t i, ck_source_view *v);
+void ck_source_unmap(ck_source *s, ck_source_view *v);
+/* Hint that tensor i will be read soon: the kernel starts reading it (from
+ * a cold cache, reads of the chosen tensors then overlap with the work). */
+void ck_source_prefetch(ck_source *s, size_t i);
+
 /* Files whose SHA-256 pins the checkpoint's content (recorded as
  * "ckptconv.sha256.<basename>" provenance; TF: the .index, which holds
  * every tensor's CRC-32C), NULL-terminated. */

@@ -30,6 +30,9 @@ typedef struct {
 	void (*entry)(void *h, size_t i, ck_source_entry *e);
 	int (*check)(void *h); /* may be NULL: nothing to check */
 	int (*read)(void *h, size_t i, void *buf, uint64_t n);
+	/* Both may be NULL: tensors are then always read (see source.h). */
+	int (*map)(void *h, size_t i, ck_source_view *v);
+	void (*prefetch)(void *h, size_t i);
 	const char *const *(*provenance)(void *h);
 	/* Every file the checkpoint consists of, NULL-terminated; may be NULL
 	 * when that is exactly the provenance list. */

@@ -72,6 +72,13 @@ static int tf_read(void *h, size_t i, void *buf, uint64_t n)
 	return ck_bundle_read(((tf_src *)h)->b, i, buf, n);
 }
 
+static int tf_map(void *h, size_t i, ck_source_view *v)
+{
+	return ck_bundle_map(((tf_src *)h)->b, i, &v->data, &v->map, &v->maplen);
+}
+
+static void tf_prefetch(void *h, size_t i) { ck_bundle_prefetch(((tf_src *)h)->b, i); }
+
 static const char *const *tf_provenance(void *h) { return ((tf_src *)h)->prov; }
 
 static const char *const *tf_files(void *h)
@@ -156,6 +163,8 @@ const ck_source_ops ck_src_tf = {
 	.entry = tf_entry,
 	.check = tf_check,
 	.read = tf_read,
+	.map = tf_map,
+	.prefetch = tf_prefetch,
 	.provenance = tf_provenance,
 	.files = tf_files,
 	.json_info = tf_json_info,

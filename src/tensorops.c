@@ -26,12 +26,12 @@
 				for (size_t rb = RB; rb < RE; rb += TILE)                \
 					for (size_t cb = CB; cb < CE; cb += TILE) {      \
 						if (rb + TILE > RE || cb + TILE > CE) {  \
-							EDGE(d, s, R, C, rb, RE, cb, CE); \
+							EDGE(d, s, R, L, rb, RE, cb, CE); \
 							continue;                        \
 						}                                        \
 						for (size_t i = 0; i < TILE; i++)        \
 							for (size_t j = 0; j < TILE; j++) \
-								t[j][i] = s[(rb + i) * C + cb + j]; \
+								t[j][i] = s[(rb + i) * L + cb + j]; \
 						for (size_t j = 0; j < TILE; j++)        \
 							memcpy(d + (cb + j) * R + rb, t[j], sizeof t[j]); \
 					}                                                \
@@ -40,23 +40,131 @@
 
 /* The partial tiles at the right and bottom edges, element by element. */
 #define EDGE_FN(NAME, T)                                                                     \
-	static void NAME(T *d, const T *s, size_t R, size_t C, size_t rb, size_t re, size_t cb, \
+	static void NAME(T *d, const T *s, size_t R, size_t L, size_t rb, size_t re, size_t cb, \
 			 size_t ce)                                                          \
 	{                                                                                    \
 		re = rb + 64 / sizeof(T) < re ? rb + 64 / sizeof(T) : re;                     \
 		ce = cb + 64 / sizeof(T) < ce ? cb + 64 / sizeof(T) : ce;                     \
 		for (size_t c = cb; c < ce; c++)                                             \
 			for (size_t r = rb; r < re; r++)                                     \
-				d[c * R + r] = s[r * C + c];                                 \
+				d[c * R + r] = s[r * L + c];                                 \
 	}
 EDGE_FN(edge8, uint8_t)
 EDGE_FN(edge16, uint16_t)
 EDGE_FN(edge32, uint32_t)
 EDGE_FN(edge64, uint64_t)
 
-/* dst[c][r] = src[r][c] for an R x C matrix of e-byte elements. */
-static void transpose2(void *dst, const void *src, size_t R, size_t C, size_t e)
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define VECTOR_TRANSPOSE 1
+
+/* x86-64: 8 x 8 blocks transposed in registers (register moves only, so
+ * every bit pattern, NaN payloads included, is copied as is), walked in
+ * tiles of VT x VT elements that stay in L1; the rows and columns past the
+ * last multiple of 8 are done element by element. About twice the speed of
+ * the portable tiles above on large matrices. */
+enum { VT = 64 };
+
+#define EDGES(T)                                                                             \
+	do {                                                                                 \
+		for (size_t r = 0; r < R; r++)                                               \
+			for (size_t c = r < R8 ? C8 : 0; c < C; c++)                        \
+				d[c * R + r] = s[r * L + c];                                 \
+	} while (0)
+
+/* 4-byte elements, as floats in AVX registers. */
+__attribute__((target("avx"))) static void transpose_avx32(uint32_t *d, const uint32_t *s, size_t R,
+							     size_t C, size_t L)
 {
+	size_t R8 = R & ~(size_t)7, C8 = C & ~(size_t)7;
+	for (size_t rb = 0; rb < R8; rb += VT)
+		for (size_t cb = 0; cb < C8; cb += VT) {
+			size_t re = rb + VT < R8 ? rb + VT : R8, ce = cb + VT < C8 ? cb + VT : C8;
+			for (size_t r = rb; r < re; r += 8)
+				for (size_t c = cb; c < ce; c += 8) {
+					const float *p = (const float *)(s + r * L + c);
+					__m256 r0 = _mm256_loadu_ps(p), r1 = _mm256_loadu_ps(p + L);
+					__m256 r2 = _mm256_loadu_ps(p + 2 * L), r3 = _mm256_loadu_ps(p + 3 * L);
+					__m256 r4 = _mm256_loadu_ps(p + 4 * L), r5 = _mm256_loadu_ps(p + 5 * L);
+					__m256 r6 = _mm256_loadu_ps(p + 6 * L), r7 = _mm256_loadu_ps(p + 7 * L);
+					__m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+					__m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+					__m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+					__m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+					__m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+					__m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+					__m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+					__m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+					float *q = (float *)(d + c * R + r);
+					_mm256_storeu_ps(q, _mm256_permute2f128_ps(u0, u4, 0x20));
+					_mm256_storeu_ps(q + R, _mm256_permute2f128_ps(u1, u5, 0x20));
+					_mm256_storeu_ps(q + 2 * R, _mm256_permute2f128_ps(u2, u6, 0x20));
+					_mm256_storeu_ps(q + 3 * R, _mm256_permute2f128_ps(u3, u7, 0x20));
+					_mm256_storeu_ps(q + 4 * R, _mm256_permute2f128_ps(u0, u4, 0x31));
+					_mm256_storeu_ps(q + 5 * R, _mm256_permute2f128_ps(u1, u5, 0x31));
+					_mm256_storeu_ps(q + 6 * R, _mm256_permute2f128_ps(u2, u6, 0x31));
+					_mm256_storeu_ps(q + 7 * R, _mm256_permute2f128_ps(u3, u7, 0x31));
+				}
+		}
+	EDGES(uint32_t);
+}
+
+/* 2-byte elements in SSE2 registers (every x86-64 has them). */
+static void transpose_sse16(uint16_t *d, const uint16_t *s, size_t R, size_t C, size_t L)
+{
+	size_t R8 = R & ~(size_t)7, C8 = C & ~(size_t)7;
+	for (size_t rb = 0; rb < R8; rb += VT)
+		for (size_t cb = 0; cb < C8; cb += VT) {
+			size_t re = rb + VT < R8 ? rb + VT : R8, ce = cb + VT < C8 ? cb + VT : C8;
+			for (size_t r = rb; r < re; r += 8)
+				for (size_t c = cb; c < ce; c += 8) {
+					const uint16_t *p = s + r * L + c;
+					__m128i a0 = _mm_loadu_si128((const __m128i *)p);
+					__m128i a1 = _mm_loadu_si128((const __m128i *)(p + L));
+					__m128i a2 = _mm_loadu_si128((const __m128i *)(p + 2 * L));
+					__m128i a3 = _mm_loadu_si128((const __m128i *)(p + 3 * L));
+					__m128i a4 = _mm_loadu_si128((const __m128i *)(p + 4 * L));
+					__m128i a5 = _mm_loadu_si128((const __m128i *)(p + 5 * L));
+					__m128i a6 = _mm_loadu_si128((const __m128i *)(p + 6 * L));
+					__m128i a7 = _mm_loadu_si128((const __m128i *)(p + 7 * L));
+					__m128i b0 = _mm_unpacklo_epi16(a0, a1), b1 = _mm_unpackhi_epi16(a0, a1);
+					__m128i b2 = _mm_unpacklo_epi16(a2, a3), b3 = _mm_unpackhi_epi16(a2, a3);
+					__m128i b4 = _mm_unpacklo_epi16(a4, a5), b5 = _mm_unpackhi_epi16(a4, a5);
+					__m128i b6 = _mm_unpacklo_epi16(a6, a7), b7 = _mm_unpackhi_epi16(a6, a7);
+					__m128i c0 = _mm_unpacklo_epi32(b0, b2), c1 = _mm_unpackhi_epi32(b0, b2);
+					__m128i c2 = _mm_unpacklo_epi32(b1, b3), c3 = _mm_unpackhi_epi32(b1, b3);
+					__m128i c4 = _mm_unpacklo_epi32(b4, b6), c5 = _mm_unpackhi_epi32(b4, b6);
+					__m128i c6 = _mm_unpacklo_epi32(b5, b7), c7 = _mm_unpackhi_epi32(b5, b7);
+					uint16_t *q = d + c * R + r;
+					_mm_storeu_si128((__m128i *)q, _mm_unpacklo_epi64(c0, c4));
+					_mm_storeu_si128((__m128i *)(q + R), _mm_unpackhi_epi64(c0, c4));
+					_mm_storeu_si128((__m128i *)(q + 2 * R), _mm_unpacklo_epi64(c1, c5));
+					_mm_storeu_si128((__m128i *)(q + 3 * R), _mm_unpackhi_epi64(c1, c5));
+					_mm_storeu_si128((__m128i *)(q + 4 * R), _mm_unpacklo_epi64(c2, c6));
+					_mm_storeu_si128((__m128i *)(q + 5 * R), _mm_unpackhi_epi64(c2, c6));
+					_mm_storeu_si128((__m128i *)(q + 6 * R), _mm_unpacklo_epi64(c3, c7));
+					_mm_storeu_si128((__m128i *)(q + 7 * R), _mm_unpackhi_epi64(c3, c7));
+				}
+		}
+	EDGES(uint16_t);
+}
+#endif
+
+/* dst[c][r] = src[r][c] for an R x C matrix of e-byte elements whose rows
+ * lie L elements apart in src (L = C for a whole matrix; more for a band of
+ * its columns). */
+static void transpose2(void *dst, const void *src, size_t R, size_t C, size_t L, size_t e)
+{
+#ifdef VECTOR_TRANSPOSE
+	if (e == 2) {
+		transpose_sse16(dst, src, R, C, L);
+		return;
+	}
+	if (e == 4 && __builtin_cpu_supports("avx")) {
+		transpose_avx32(dst, src, R, C, L);
+		return;
+	}
+#endif
 	switch (e) {
 	case 1: TRANSPOSE_TYPED(uint8_t, edge8); return;
 	case 2: TRANSPOSE_TYPED(uint16_t, edge16); return;
@@ -73,7 +181,7 @@ static void transpose2(void *dst, const void *src, size_t R, size_t C, size_t e)
 			size_t ce = cb + BLK < C ? cb + BLK : C;
 			for (size_t c = cb; c < ce; c++)
 				for (size_t r = rb; r < re; r++)
-					memcpy(d + (c * R + r) * e, s + (r * C + c) * e, e);
+					memcpy(d + (c * R + r) * e, s + (r * L + c) * e, e);
 		}
 	}
 }
@@ -96,7 +204,7 @@ int tops_reverse_axes(void *dst, const void *src, int ndim, const int64_t *shape
 		return 0;
 	}
 	if (n == 2) {
-		transpose2(dst, src, d[0], d[1], esize);
+		transpose2(dst, src, d[0], d[1], d[1], esize);
 		return 0;
 	}
 	/* Reversing [d0, d1, ..., dk] = transposing [d0, d1*...*dk] into
@@ -112,12 +220,19 @@ int tops_reverse_axes(void *dst, const void *src, int ndim, const int64_t *shape
 		for (int i = p + 1; i < n; i++)
 			cols *= d[i];
 		void *out = (n - 2 - p) % 2 == 0 ? dst : (void *)tmp;
-		transpose2(out, in, d[p], cols, elem);
+		transpose2(out, in, d[p], cols, cols, elem);
 		elem *= d[p];
 		in = out;
 	}
 	free(tmp);
 	return 0;
+}
+
+void tops_transpose_band(void *dst, const void *src, size_t R, size_t C, size_t c0, size_t c1,
+			 size_t esize)
+{
+	if (c1 > c0 && R)
+		transpose2(dst, (const unsigned char *)src + c0 * esize, R, c1 - c0, C, esize);
 }
 
 /* ---- dtype conversion --------------------------------------------------- */

@@ -15,6 +15,12 @@
  * allocated (-1 if that fails). dst and src must not overlap. */
 int tops_reverse_axes(void *dst, const void *src, int ndim, const int64_t *shape, size_t esize);
 
+/* Rows c0 .. c1-1 of the transpose of the R x C matrix src (the rows made
+ * from its columns c0 .. c1-1): (c1 - c0) rows of R elements into dst. A
+ * large transpose can so be written out a band at a time. */
+void tops_transpose_band(void *dst, const void *src, size_t R, size_t C, size_t c0, size_t c1,
+			 size_t esize);
+
 /* Whether tops_cast converts from -> to: identity, or between floating
  * types (widening is exact; narrowing rounds to nearest even). F64 to F16
  * or BF16 is refused: it would round twice. */

@@ -138,9 +138,20 @@ int ck_read_fd(int fd, const char *label, size_t max_bytes, char **data, size_t 
 	*len = n;
 	return 0;
 }
+/* Outputs whose bytes are hashed as they are written (ck_out_hash): the
+ * descriptor and its SHA-256 state. */
+#define MAX_HASHED 64
+static struct {
+	int fd;
+	EVP_MD_CTX *md;
+} hashed[MAX_HASHED];
+static int nhashed;
 
 int ck_write_full(int fd, const void *buf, size_t n, const char *label)
 {
+	for (int i = 0; i < nhashed; i++)
+		if (hashed[i].fd == fd && EVP_DigestUpdate(hashed[i].md, buf, n) != 1)
+			return ck_fail("%s: cannot compute SHA-256", label);
 	const char *p = buf;
 	while (n) {
 		ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
@@ -290,8 +301,11 @@ ck_out *ck_out_open(const char *path)
 int ck_out_fd(const ck_out *o) { return o->fd; }
 const char *ck_out_path(const ck_out *o) { return o->path; }
 
+static void unhash(const ck_out *o);
+
 static void release(ck_out *o)
 {
+	unhash(o);
 	free(o->path);
 	free(o);
 }
@@ -325,6 +339,56 @@ void ck_out_abort(ck_out *o)
 }
 
 /* ---- hashing ------------------------------------------------------------ */
+
+static int hashed_slot(const ck_out *o)
+{
+	for (int i = 0; i < nhashed; i++)
+		if (hashed[i].fd == o->fd)
+			return i;
+	return -1;
+}
+
+int ck_out_hash(ck_out *o)
+{
+	if (hashed_slot(o) >= 0)
+		return 0;
+	if (nhashed == MAX_HASHED)
+		return ck_fail("%s: too many hashed outputs at once", o->path);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return ck_fail("%s: cannot initialise SHA-256", o->path);
+	}
+	hashed[nhashed].fd = o->fd;
+	hashed[nhashed].md = md;
+	nhashed++;
+	return 0;
+}
+
+static void unhash(const ck_out *o)
+{
+	int i = hashed_slot(o);
+	if (i < 0)
+		return;
+	EVP_MD_CTX_free(hashed[i].md);
+	hashed[i] = hashed[--nhashed];
+}
+
+int ck_out_sha256(ck_out *o, char hex[65])
+{
+	int i = hashed_slot(o);
+	unsigned char md[32];
+	if (i < 0)
+		return ck_fail("%s: output is not hashed", o->path);
+	if (EVP_DigestFinal_ex(hashed[i].md, md, NULL) != 1) {
+		unhash(o);
+		return ck_fail("%s: cannot compute SHA-256", o->path);
+	}
+	unhash(o);
+	for (int k = 0; k < 32; k++)
+		snprintf(hex + 2 * k, 3, "%02x", md[k]);
+	return 0;
+}
 
 int ck_sha256_file(const char *path, char hex[65])
 {
@@ -361,6 +425,13 @@ int ck_sha256_file(const char *path, char hex[65])
 	EVP_MD_CTX_free(ctx);
 	close(fd);
 	return rc;
+}
+
+void ck_pipe_grow(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }
 
 int ck_parse_u64(const char *s, uint64_t *out)

@@ -58,8 +58,20 @@ const char *ck_out_path(const ck_out *o); /* final path, or "-" for stdout */
 int ck_out_commit(ck_out *o);             /* frees o */
 void ck_out_abort(ck_out *o);             /* frees o */
 
+/* SHA-256 of everything written to an output from now on through
+ * ck_write_full (which every writer of this project uses), so that a file
+ * need not be read back to hash it. ck_out_sha256 gives the hash (and stops
+ * hashing); committing or aborting stops it too. */
+int ck_out_hash(ck_out *o);
+int ck_out_sha256(ck_out *o, char hex[65]);
+
 /* SHA-256 of a file as 64 lowercase hex characters + NUL. */
 int ck_sha256_file(const char *path, char hex[65]);
+
+/* If fd is a pipe, make it 1 MiB (the unprivileged maximum), so that the
+ * tools of a pipeline hand each other large blocks and wake each other up
+ * less often. The kernel may refuse, which only costs speed. */
+void ck_pipe_grow(int fd);
 
 /* Parse a decimal unsigned integer that must fill the whole string. */
 int ck_parse_u64(const char *s, uint64_t *out);

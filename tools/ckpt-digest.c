@@ -8,7 +8,7 @@
  *   ckpt-digest --manifest DIR [--cache FILE] [-o OUT] [--input FILE]...
  *       writes a JSON manifest: tool version, SHA-256 and size of every input
  *       (by base name) and of every regular file in DIR (except OUT and
- *       dot-files), sorted by name.
+ *       dot-files), sorted by name; --sizes-from inputs get their size only.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +25,7 @@
 static const char usage[] =
 	"Usage: ckpt-digest [--cache FILE] FILE...\n"
 	"       ckpt-digest --manifest DIR [--cache FILE] [-o OUT] [--input FILE]...\n"
+	"                   [--sizes-from F]\n"
 	"\n"
 	"Print the SHA-256 of each FILE as \"HASH  FILE\" (like sha256sum), or write\n"
 	"the JSON manifest of a converted folder DIR: the SHA-256 and size of every\n"
@@ -34,6 +35,9 @@ static const char usage[] =
 	"                 are unchanged since they were recorded in FILE\n"
 	"  --files-from F also hash (or, with --manifest, record as inputs) the\n"
 	"                 files named one per line in F (- for stdin)\n"
+	"  --sizes-from F with --manifest: record the files named in F (- for\n"
+	"                 stdin) as inputs by size only, without reading them (TF\n"
+	"                 data shards, whose content the hashed .index pins)\n"
 	"  -o OUT         write the manifest to OUT (default: stdout)\n"
 	"  --help, --version\n"
 	"\n"
@@ -59,20 +63,35 @@ static json_t *file_entry(ck_digest_cache *cache, const char *path)
 	return json_pack("{s:s,s:I}", "sha256", hex, "size", (json_int_t)size);
 }
 
+static json_t *size_entry(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		ck_fail("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ck_fail("%s: not a regular file", path);
+		return NULL;
+	}
+	return json_pack("{s:I}", "size", (json_int_t)st.st_size);
+}
+
 static int manifest(ck_digest_cache *cache, const char *dir, const char *out, char **inputs,
-		    int ninputs)
+		    int ninputs, char **sized, int nsized)
 {
 	json_t *root = json_object(), *in = json_object(), *outs = json_object();
 	json_object_set_new(root, "tool", json_string("ckptconv " CK_VERSION));
 	json_object_set_new(root, "inputs", in);
 	json_object_set_new(root, "outputs", outs);
 	int rc = 0;
-	for (int i = 0; i < ninputs && rc == 0; i++) {
-		json_t *e = file_entry(cache, inputs[i]);
+	for (int i = 0; i < ninputs + nsized && rc == 0; i++) {
+		const char *f = i < ninputs ? inputs[i] : sized[i - ninputs];
+		json_t *e = i < ninputs ? file_entry(cache, f) : size_entry(f);
 		if (!e)
 			rc = -1;
 		else
-			json_object_set_new(in, base_name(inputs[i]), e);
+			json_object_set_new(in, base_name(f), e);
 	}
 	DIR *d = rc == 0 ? opendir(dir) : NULL;
 	if (rc == 0 && !d)
@@ -184,8 +203,8 @@ int main(int argc, char **argv)
 	cli_init(argv[0]);
 	if (cli_std_options(argc, argv, usage))
 		return CLI_OK;
-	const char *cache_path = NULL, *dir = NULL, *out = NULL, *list = NULL;
-	names files = {0}, inputs = {0};
+	const char *cache_path = NULL, *dir = NULL, *out = NULL, *list = NULL, *sizes = NULL;
+	names files = {0}, inputs = {0}, sized = {0};
 	int rc = CLI_OK;
 	for (int i = 1; i < argc && rc == CLI_OK; i++) {
 		const char *a = argv[i];
@@ -201,6 +220,8 @@ int main(int argc, char **argv)
 				rc = cli_lib_error();
 		} else if (strcmp(a, "--files-from") == 0 && has_arg)
 			list = argv[++i];
+		else if (strcmp(a, "--sizes-from") == 0 && has_arg)
+			sizes = argv[++i];
 		else if (strcmp(a, "--") == 0) {
 			while (++i < argc && rc == CLI_OK)
 				if (push(&files, argv[i]) < 0)
@@ -212,7 +233,12 @@ int main(int argc, char **argv)
 	}
 	if (rc != CLI_OK)
 		goto done;
-	if (list && read_list(list, dir ? &inputs : &files) < 0) {
+	if (sizes && !dir) {
+		rc = cli_usage_error("--sizes-from goes with --manifest");
+		goto done;
+	}
+	if ((list && read_list(list, dir ? &inputs : &files) < 0) ||
+	    (sizes && read_list(sizes, &sized) < 0)) {
 		rc = cli_lib_error();
 		goto done;
 	}
@@ -227,7 +253,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (dir) {
-		if (manifest(cache, dir, out, inputs.v, inputs.n) < 0)
+		if (manifest(cache, dir, out, inputs.v, inputs.n, sized.v, sized.n) < 0)
 			rc = cli_lib_error();
 	} else {
 		for (int i = 0; i < files.n && rc == CLI_OK; i++) {
@@ -245,5 +271,6 @@ int main(int argc, char **argv)
 done:
 	names_free(&files);
 	names_free(&inputs);
+	names_free(&sized);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* ckpt-extract — write a checkpoint's tensors as a safetensors stream,
  * every tensor verified before any of its bytes is written. */
+#include <errno.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: ckpt-extract CKPT [-o OUT] [--verify-only] [NAME ... | --match REGEX ...]\n"
+	"usage: ckpt-extract CKPT [-o OUT] [--verify-only]\n"
+	"                    [NAME ... | --match REGEX ... | --names-from FILE]\n"
 	"\n"
 	"Write the tensors of a checkpoint as a safetensors stream to OUT (written\n"
 	"atomically: it appears only when complete) or to standard output, in the\n"
@@ -31,6 +33,9 @@ static const char usage[] =
 	"  NAME              only this tensor (repeatable; must exist)\n"
 	"  --match REGEX     only tensors whose name matches this POSIX extended\n"
 	"                    regular expression anywhere (repeatable; anchor with ^$)\n"
+	"  --names-from FILE only the tensors named in FILE (- for stdin), one per\n"
+	"                    line; a name ends at the first TAB, so the lists of\n"
+	"                    ckpt-ls and tensor-remap --list --needed work as they are\n"
 	"  --verify-only     verify the chosen tensors, write nothing\n"
 	"  --help, --version\n"
 	"\n"
@@ -41,10 +46,61 @@ typedef struct {
 	int verify_only;
 	const char **names;
 	size_t nnames;
+	int listed;        /* --names-from given: its names only (maybe none) */
+	char *list_text;   /* the --names-from file, names cut out in place */
+	const char **list;
+	size_t nlist;
 	regex_t *re;
 	const char **re_text;
 	size_t nre;
 } options;
+
+#define NAMES_MAX (256u << 20) /* a list of names is text: a few MB at most */
+
+/* The names of a --names-from file: each line up to its first TAB. */
+static int read_names(const char *path, options *o)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (!f)
+		return ck_fail("%s: %s", path, strerror(errno));
+	size_t cap = 0, len = 0;
+	int rc = 0;
+	for (;;) {
+		if (len == cap && (cap >= NAMES_MAX || !(o->list_text = ck_realloc(o->list_text, (cap = cap ? 2 * cap : 65536) + 1)))) {
+			rc = cap >= NAMES_MAX ? ck_fail("%s: name list larger than %u bytes", path, NAMES_MAX) : -1;
+			break;
+		}
+		size_t r = fread(o->list_text + len, 1, cap - len, f);
+		len += r;
+		if (r == 0) {
+			if (ferror(f))
+				rc = ck_fail("%s: read error", path);
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (rc < 0)
+		return -1;
+	o->list_text[len] = 0;
+	if (memchr(o->list_text, 0, len))
+		return ck_fail("%s: NUL byte: not a list of tensor names", path);
+	size_t lines = 1;
+	for (size_t i = 0; i < len; i++)
+		lines += o->list_text[i] == '\n';
+	if (!(o->list = ck_calloc(lines, sizeof *o->list)))
+		return -1;
+	for (char *p = o->list_text, *next; *p; p = next) {
+		char *nl = strchr(p, '\n');
+		next = nl ? nl + 1 : p + strlen(p);
+		if (nl)
+			*nl = 0;
+		p[strcspn(p, "\t")] = 0;
+		if (*p)
+			o->list[o->nlist++] = p;
+	}
+	return 0;
+}
 
 static int parse_args(int argc, char **argv, options *o)
 {
@@ -74,6 +130,14 @@ static int parse_args(int argc, char **argv, options *o)
 				return cli_usage_error("--match %s: %s", argv[i], msg);
 			}
 			o->re_text[o->nre++] = argv[i];
+		} else if (!dashdash && strcmp(a, "--names-from") == 0) {
+			if (++i >= argc)
+				return cli_usage_error("--names-from needs a file name");
+			if (o->listed)
+				return cli_usage_error("only one --names-from");
+			o->listed = 1;
+			if (read_names(argv[i], o) < 0)
+				return cli_lib_error();
 		} else if (!dashdash && strcmp(a, "--verify-only") == 0) {
 			o->verify_only = 1;
 		} else if (!dashdash && a[0] == '-' && a[1]) {
@@ -100,6 +164,8 @@ static void free_options(options *o)
 	free(o->re);
 	free(o->re_text);
 	free(o->names);
+	free(o->list);
+	free(o->list_text);
 }
 
 /* sel[i]: 0 not chosen, 1 chosen, TIED chosen and written as an alias */
@@ -109,13 +175,14 @@ static void free_options(options *o)
 static int select_tensors(const ck_source *s, const options *o, char *sel)
 {
 	size_t n = ck_source_count(s);
-	int all = o->nnames == 0 && o->nre == 0;
+	int all = o->nnames == 0 && o->nre == 0 && !o->listed;
 	for (size_t i = 0; i < n; i++)
 		sel[i] = (char)all;
-	for (size_t k = 0; k < o->nnames; k++) {
-		long i = ck_source_find(s, o->names[k]);
+	for (size_t k = 0; k < o->nnames + o->nlist; k++) {
+		const char *name = k < o->nnames ? o->names[k] : o->list[k - o->nnames];
+		long i = ck_source_find(s, name);
 		if (i < 0)
-			return ck_fail("%s: no tensor named %s", ck_source_label(s), o->names[k]);
+			return ck_fail("%s: no tensor named %s", ck_source_label(s), name);
 		sel[i] = 1;
 	}
 	for (size_t k = 0; k < o->nre; k++) {
@@ -165,38 +232,67 @@ static int add_metadata(const ck_source *s, st_writer *w)
 	return 0;
 }
 
-/* Read (and so verify) every chosen tensor in order, streaming the numeric
- * ones to w (NULL when only verifying). One buffer, as large as the largest
- * tensor, is reused. */
+#define PREFETCH_AHEAD (64u << 20) /* bytes of the next chosen tensors asked for in advance */
+
+/* Verify every chosen tensor in order, streaming the numeric ones to w
+ * (NULL when only verifying). A tensor the format stores as is is checked
+ * and written straight from the page cache; the others are read into one
+ * buffer, as large as the largest of them, reused. The kernel is asked to
+ * read ahead the next chosen tensors, which need not be adjacent. */
 static int copy_tensors(ck_source *s, const char *sel, st_writer *w, uint64_t *count,
 			uint64_t *bytes)
 {
-	uint64_t max = 0;
-	for (size_t i = 0; i < ck_source_count(s); i++)
+	size_t n = ck_source_count(s), ahead_to = 0;
+	uint64_t max = 0, ahead = 0;
+	for (size_t i = 0; i < n; i++)
 		if (sel[i] == 1 && ck_source_at(s, i)->nbytes > max)
 			max = ck_source_at(s, i)->nbytes;
 	if (max > SIZE_MAX)
 		return ck_fail("%s: tensor too large for memory", ck_source_label(s));
-	void *buf = ck_malloc((size_t)max);
-	if (!buf)
-		return -1;
+	void *buf = NULL;
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < ck_source_count(s); i++) {
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (sel[i] != 1) /* a tied name's data is its first name's */
 			continue;
 		const ck_source_entry *e = ck_source_at(s, i);
-		rc = ck_source_read(s, i, buf, e->nbytes);
-		if (rc < 0)
-			break;
-		(*count)++;
-		*bytes += e->nbytes;
-		if (e->dtype == CK_STRING) {
-			if (w)
-				fprintf(stderr, "%s: note: %s: string tensor %s verified and skipped\n",
-					cli_name(), ck_source_label(s), e->name);
-		} else if (w) {
-			rc = st_writer_write(w, buf, (size_t)e->nbytes);
+		/* ahead: bytes asked for of the chosen tensors after this one */
+		if (ahead_to <= i) {
+			ck_source_prefetch(s, i);
+			ahead_to = i + 1;
+			ahead = 0;
+		} else {
+			ahead -= e->nbytes;
 		}
+		for (; ahead_to < n && ahead < PREFETCH_AHEAD; ahead_to++)
+			if (sel[ahead_to] == 1) {
+				ck_source_prefetch(s, ahead_to);
+				ahead += ck_source_at(s, ahead_to)->nbytes;
+			}
+		ck_source_view v;
+		const void *data = NULL;
+		rc = ck_source_map(s, i, &v);
+		if (rc == 1) {
+			data = v.data;
+			rc = 0;
+		} else if (rc == 0) {
+			if (!buf && !(buf = ck_malloc((size_t)max)))
+				rc = -1;
+			else
+				rc = ck_source_read(s, i, buf, e->nbytes);
+			data = buf;
+		}
+		if (rc == 0) {
+			(*count)++;
+			*bytes += e->nbytes;
+			if (e->dtype == CK_STRING) {
+				if (w)
+					fprintf(stderr, "%s: note: %s: string tensor %s verified and skipped\n",
+						cli_name(), ck_source_label(s), e->name);
+			} else if (w) {
+				rc = st_writer_write(w, data, (size_t)e->nbytes);
+			}
+		}
+		ck_source_unmap(s, &v);
 	}
 	free(buf);
 	return rc;
@@ -234,8 +330,10 @@ static int run(const options *o)
 		}
 		if (rc == 0 && !(out = ck_out_open(o->out)))
 			rc = -1;
-		if (rc == 0)
+		if (rc == 0) {
+			ck_pipe_grow(ck_out_fd(out));
 			rc = st_writer_begin(w, ck_out_fd(out), ck_out_path(out));
+		}
 	}
 	if (rc == 0)
 		rc = copy_tensors(s, sel, w, &count, &bytes);

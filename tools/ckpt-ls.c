@@ -8,7 +8,7 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: ckpt-ls [--json | --values | --files] CKPT\n"
+	"usage: ckpt-ls [--json | --values | --files | --key-files] CKPT\n"
 	"\n"
 	"List the tensors of a checkpoint in the file's own order (TF: index order),\n"
 	"one per line: NAME<TAB>DTYPE<TAB>SHAPE. DTYPE is the safetensors spelling\n"
@@ -34,6 +34,10 @@ static const char usage[] =
 	"             {\"__metadata__\": ...}; null for formats without any)\n"
 	"  --files    the files the checkpoint consists of, one per line (TF: the\n"
 	"             index and every data shard, whether present or not)\n"
+	"  --key-files the files whose content fixes every tensor's bytes: hashing\n"
+	"             them tells whether the checkpoint changed (TF: the index, which\n"
+	"             holds each tensor's CRC-32C, checked on every read; other\n"
+	"             formats: all their files)\n"
 	"  --help     this text\n"
 	"  --version  the version\n"
 	"\n"
@@ -147,7 +151,7 @@ int main(int argc, char **argv)
 	cli_init(argv[0]);
 	if (cli_std_options(argc, argv, usage))
 		return CLI_OK;
-	int json = 0, values = 0, files = 0, dashdash = 0;
+	int json = 0, values = 0, files = 0, key_files = 0, dashdash = 0;
 	const char *ckpt = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!dashdash && strcmp(argv[i], "--") == 0)
@@ -158,6 +162,8 @@ int main(int argc, char **argv)
 			values = 1;
 		else if (!dashdash && strcmp(argv[i], "--files") == 0)
 			files = 1;
+		else if (!dashdash && strcmp(argv[i], "--key-files") == 0)
+			key_files = 1;
 		else if (!dashdash && argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error("unknown option %s", argv[i]);
 		else if (ckpt)
@@ -167,8 +173,8 @@ int main(int argc, char **argv)
 	}
 	if (!ckpt)
 		return cli_usage_error("no checkpoint given");
-	if (json + values + files > 1)
-		return cli_usage_error("--json, --values and --files are different documents: choose one");
+	if (json + values + files + key_files > 1)
+		return cli_usage_error("--json, --values, --files and --key-files are different documents: choose one");
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 	ck_source *s = ck_source_open(ckpt);
@@ -186,6 +192,9 @@ int main(int argc, char **argv)
 		if (!f)
 			rc = cli_lib_error();
 		for (; f && *f; f++)
+			printf("%s\n", *f);
+	} else if (key_files) {
+		for (const char *const *f = ck_source_provenance(s); *f; f++)
 			printf("%s\n", *f);
 	} else {
 		print_lines(s);

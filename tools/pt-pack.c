@@ -9,10 +9,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cast.h"
 #include "cli.h"
+#include "digest.h"
 #include "hfshard.h"
 #include "safetensors.h"
 #include "torchsave.h"
@@ -20,7 +22,7 @@
 
 static const char usage[] =
 	"usage: pt-pack [IN] -o OUT [--format pt|safetensors|both]\n"
-	"               [--max-shard-size SIZE] [--dtype f32|f16|bf16]\n"
+	"               [--max-shard-size SIZE] [--dtype f32|f16|bf16] [-q]\n"
 	"\n"
 	"Write the weight files of a Hugging Face model folder from a safetensors\n"
 	"stream: IN, or standard input when IN is absent or \"-\" (a pipe is fine).\n"
@@ -46,6 +48,11 @@ static const char usage[] =
 	"  --dtype T              cast floating tensors (F64 F32 F16 BF16) to f32, f16\n"
 	"                         or bf16, bit-identical to torch's tensor.to(); integer\n"
 	"                         and bool tensors are never cast\n"
+	"  -q, --quiet            no progress line (shown on stderr only when it is a\n"
+	"                         terminal and the work takes more than a moment)\n"
+	"  --digest-cache FILE    hash every file while writing it and record the\n"
+	"                         SHA-256 in this ckpt-digest cache, so that\n"
+	"                         ckpt-digest --cache FILE need not read it back\n"
 	"  -h, --help             this text\n"
 	"  --version              version\n"
 	"\n"
@@ -63,7 +70,6 @@ enum { PT, ST, KINDS };
 enum { FMT_PT = 1 << PT, FMT_ST = 1 << ST, FMT_BOTH = FMT_PT | FMT_ST };
 
 #define CHUNK (4u << 20) /* bytes handled at a time (a multiple of 8) */
-#define PIPE_SIZE (1 << 20)
 
 typedef struct {
 	const char *in, *out;
@@ -72,6 +78,8 @@ typedef struct {
 	uint64_t max_shard;
 	int cast;
 	ck_dtype dtype;
+	const char *digest_cache;
+	int quiet;
 } options;
 
 typedef struct {
@@ -115,6 +123,12 @@ typedef struct {
 	char **made_dirs; /* directories this run created (removed on failure) */
 	size_t nmade;
 	unsigned char *inbuf, *castbuf;
+	struct {
+		int on, shown;     /* stderr is a terminal (and no -q); a line is up */
+		double start, last; /* seconds */
+		size_t tensors;
+		uint64_t bytes;
+	} prog;
 } packer;
 
 /* ---- names -------------------------------------------------------------- */
@@ -176,11 +190,16 @@ static int parse_options(int argc, char **argv, options *o)
 			only_args = 1;
 			continue;
 		}
+		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			o->quiet = 1;
+			continue;
+		}
 		const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
 		size_t alen = eq ? (size_t)(eq - a) : strlen(a);
-		const char *names[] = {"-o", "--output", "--format", "--max-shard-size", "--dtype"};
+		const char *names[] = {"-o", "--output", "--format", "--max-shard-size", "--dtype",
+				       "--digest-cache"};
 		int which = -1;
-		for (int k = 0; k < 5; k++)
+		for (int k = 0; k < 6; k++)
 			if (strlen(names[k]) == alen && strncmp(a, names[k], alen) == 0)
 				which = k;
 		if (which < 0)
@@ -221,6 +240,9 @@ static int parse_options(int argc, char **argv, options *o)
 				o->dtype = CK_BF16;
 			else
 				return cli_usage_error("--dtype must be f32, f16 or bf16, not %s", val);
+			break;
+		case 5:
+			o->digest_cache = val;
 			break;
 		}
 	}
@@ -434,6 +456,47 @@ static int plan(packer *p)
 	return 0;
 }
 
+/* ---- progress ------------------------------------------------------------ */
+
+#define PROGRESS_EVERY 0.25 /* seconds between redraws; none before the first */
+
+static double seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void progress_start(packer *p)
+{
+	p->prog.on = !p->opt.quiet && isatty(STDERR_FILENO);
+	p->prog.start = p->prog.last = seconds();
+}
+
+static const char *human(uint64_t b, char buf[32])
+{
+	if (b >= 1000000000u)
+		snprintf(buf, 32, "%.2f GB", (double)b / 1e9);
+	else
+		snprintf(buf, 32, "%.0f MB", (double)b / 1e6);
+	return buf;
+}
+
+/* Redraw the line if it is time (or, when final, if one is up: then end it). */
+static void progress_show(packer *p, int final)
+{
+	double t = seconds();
+	if (!p->prog.on || (final ? !p->prog.shown : t - p->prog.last < PROGRESS_EVERY))
+		return;
+	char a[32], b[32];
+	double dt = t - p->prog.start;
+	fprintf(stderr, "\r%s: %zu/%zu tensors, %s of %s, %.0f MB/s\033[K%s", cli_name(), p->prog.tensors,
+		p->n, human(p->prog.bytes, a), human(st_data_size(p->r), b),
+		dt > 0 ? (double)p->prog.bytes / 1e6 / dt : 0.0, final ? "\n" : "");
+	p->prog.shown = !final;
+	p->prog.last = t;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 static ck_out *open_output(packer *p, const char *path)
@@ -441,6 +504,10 @@ static ck_out *open_output(packer *p, const char *path)
 	ck_out *o = ck_out_open(path);
 	if (!o)
 		return NULL;
+	if (p->opt.digest_cache && strcmp(path, "-") != 0 && ck_out_hash(o) < 0) {
+		ck_out_abort(o);
+		return NULL;
+	}
 	p->outs[p->nouts++] = o;
 	return o;
 }
@@ -596,7 +663,10 @@ static int copy_tensor(packer *p, size_t i)
 		if (!in || write_chunk(p, s, i, in, n) < 0)
 			return -1;
 		done += n;
+		p->prog.bytes += n;
+		progress_show(p, 0);
 	}
+	p->prog.tensors++;
 	if (--s->left == 0)
 		return end_shard(p, p->shard_of[i]);
 	return 0;
@@ -673,6 +743,7 @@ static int pack(packer *p)
 	p->outs = ck_calloc(2 * p->nshards + 2, sizeof *p->outs);
 	if (!p->outs || make_dirs(p) < 0)
 		return -1;
+	progress_start(p);
 	if (p->mapped) {
 		for (size_t j = 0; j < p->n; j++)
 			if (copy_tensor(p, p->order[j]) < 0)
@@ -695,13 +766,32 @@ static int pack(packer *p)
 	return 0;
 }
 
+/* The cache only saves reading the files again: failing to update it is
+ * worth a warning, not a failed run. */
+static void record_hashes(const char *cache, char **paths, char (*hex)[65], size_t n)
+{
+	ck_digest_cache *c = ck_digest_cache_open(cache);
+	int rc = c ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (strcmp(paths[i], "-") != 0)
+			rc = ck_digest_record(c, paths[i], hex[i]);
+	if (c && ck_digest_cache_close(c) < 0)
+		rc = -1;
+	if (rc < 0)
+		fprintf(stderr, "%s: warning: %s: hashes not recorded: %s\n", cli_name(), cache, ck_errmsg());
+}
+
 /* Rename every output into place; if one fails, remove those already
  * renamed so that a failed run leaves nothing. */
 static int commit_all(packer *p)
 {
 	char **done = ck_calloc(p->nouts + 1, sizeof *done);
-	if (!done)
+	char (*hex)[65] = ck_calloc(p->nouts + 1, sizeof *hex);
+	if (!done || !hex) {
+		free(done);
+		free(hex);
 		return -1;
+	}
 	int rc = 0;
 	size_t k = 0;
 	for (size_t i = 0; i < p->nouts; i++) {
@@ -711,6 +801,11 @@ static int commit_all(packer *p)
 			break;
 		}
 		ck_out *o = p->outs[i];
+		if (p->opt.digest_cache && strcmp(path, "-") != 0 && ck_out_sha256(o, hex[k]) < 0) {
+			free(path);
+			rc = -1;
+			break;
+		}
 		p->outs[i] = NULL; /* committing frees it, success or not */
 		if (ck_out_commit(o) < 0) {
 			free(path);
@@ -719,12 +814,15 @@ static int commit_all(packer *p)
 		}
 		done[k++] = path;
 	}
+	if (rc == 0 && p->opt.digest_cache)
+		record_hashes(p->opt.digest_cache, done, hex, k);
 	for (size_t j = 0; j < k; j++) {
 		if (rc < 0 && strcmp(done[j], "-") != 0)
 			unlink(done[j]);
 		free(done[j]);
 	}
 	free(done);
+	free(hex);
 	return rc;
 }
 
@@ -790,13 +888,12 @@ int main(int argc, char **argv)
 		return cli_usage_error("no input: give IN or pipe a safetensors stream in");
 	}
 	p.fd = fd;
-	/* a larger pipe lets the writer run ahead while we write (fewer
-	 * wake-ups); the kernel may refuse, which only costs speed */
-	struct stat ist;
-	if (fstat(fd, &ist) == 0 && S_ISFIFO(ist.st_mode))
-		fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
+	ck_pipe_grow(fd);
 	p.r = st_reader_open(fd, p.label);
-	if (!p.r || plan(&p) < 0 || pack(&p) < 0 || commit_all(&p) < 0) {
+	int ok = p.r && plan(&p) == 0 && pack(&p) == 0 && commit_all(&p) == 0;
+	if (p.r)
+		progress_show(&p, 1); /* ends the line, before any error message */
+	if (!ok) {
 		cli_lib_error();
 		cleanup(&p, 1);
 		if (fd != STDIN_FILENO)

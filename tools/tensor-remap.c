@@ -18,7 +18,7 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: tensor-remap RULES [IN] [-o OUT] [--arg NAME=VALUE]... [--verbose] [--list]\n"
+	"usage: tensor-remap RULES [IN] [-o OUT] [--arg NAME=VALUE]... [--verbose] [--list [--needed]]\n"
 	"\n"
 	"Read a safetensors stream (IN, or stdin) and write it with the tensors\n"
 	"renamed, dropped and transformed as the rule file RULES says (the rule\n"
@@ -37,6 +37,9 @@ static const char usage[] =
 	"               mapped list the same way, then one line per alias with a\n"
 	"               fourth column =TARGET. STRING tensors are skipped (they are\n"
 	"               never in a stream).\n"
+	"  --needed     with --list: print instead the input tensors the output is\n"
+	"               made from (all but the dropped ones), as they came in: the\n"
+	"               tensors to extract (ckpt-extract --names-from)\n"
 	"  --help, --version\n";
 
 #define CHUNK (4u << 20)
@@ -108,7 +111,7 @@ static int print_line(FILE *f, const char *name, ck_dtype dt, int ndim, const in
 		       target ? target : "") < 0 ? -1 : 0;
 }
 
-static int run_list(const char *rules_path, const char *in_path, const char *out_path)
+static int run_list(const char *rules_path, const char *in_path, const char *out_path, int needed)
 {
 	char hex[65];
 	rules *R = load_rules(rules_path, hex);
@@ -152,11 +155,27 @@ static int run_list(const char *rules_path, const char *in_path, const char *out
 			rc = o ? ck_fail("%s: %s", ck_out_path(o), strerror(errno)) : -1;
 		}
 	}
-	for (size_t i = 0; rc == 0 && i < rules_plan_output_count(P); i++) {
+	for (size_t i = 0; rc == 0 && needed && i < n; i++) {
+		const rules_fate *x = rules_plan_fate(P, i);
+		if (!x->dropped && x->rule_line)
+			rc = print_line(f, in[i].name, in[i].dtype, in[i].ndim, in[i].shape, NULL);
+	}
+	/* a tied input name goes with its target: the rules see the stream's aliases */
+	for (size_t k = 0; rc == 0 && needed && k < n_aliases; k++)
+		for (size_t i = 0; i < n; i++) {
+			const rules_fate *x = rules_plan_fate(P, i);
+			if (strcmp(in[i].name, in_aliases[k].target) == 0) {
+				if (!x->dropped && x->rule_line)
+					rc = print_line(f, in_aliases[k].name, in[i].dtype, in[i].ndim,
+							in[i].shape, in_aliases[k].target);
+				break;
+			}
+		}
+	for (size_t i = 0; rc == 0 && !needed && i < rules_plan_output_count(P); i++) {
 		const rules_output *x = rules_plan_output(P, i);
 		rc = print_line(f, x->name, x->dtype, x->ndim, x->shape, NULL);
 	}
-	for (size_t i = 0; rc == 0 && i < rules_plan_alias_count(P); i++) {
+	for (size_t i = 0; rc == 0 && !needed && i < rules_plan_alias_count(P); i++) {
 		const rules_alias *a = rules_plan_alias(P, i);
 		for (size_t k = 0; k < rules_plan_output_count(P); k++) {
 			const rules_output *x = rules_plan_output(P, k);
@@ -236,6 +255,7 @@ static int run_stream(const char *rules_path, const char *in_path, const char *o
 		rules_free(R);
 		return cli_error("%s: %s", label, strerror(errno));
 	}
+	ck_pipe_grow(fd);
 	st_reader *r = st_reader_open(fd, label);
 	size_t n = r ? st_count(r) : 0;
 	size_t *order = NULL, *slot = NULL;
@@ -320,6 +340,8 @@ static int run_stream(const char *rules_path, const char *in_path, const char *o
 	if (rc == 0) {
 		report(P, in, n, rules_path);
 		o = ck_out_open(out_path);
+		if (o)
+			ck_pipe_grow(ck_out_fd(o));
 		if (!o || st_writer_begin(w, ck_out_fd(o), ck_out_path(o)) < 0)
 			rc = -1;
 	}
@@ -392,7 +414,7 @@ int main(int argc, char **argv)
 	if (cli_std_options(argc, argv, usage))
 		return CLI_OK;
 	const char *pos[2] = {NULL, NULL}, *out = NULL;
-	int npos = 0, list = 0, opts = 1;
+	int npos = 0, list = 0, needed = 0, opts = 1;
 	const char **args = calloc((size_t)argc, sizeof *args);
 	if (!args)
 		return cli_error("out of memory");
@@ -415,6 +437,8 @@ int main(int argc, char **argv)
 				return cli_usage_error("--arg needs NAME=VALUE");
 			}
 			args[g_nargs++] = argv[i];
+		} else if (opts && strcmp(a, "--needed") == 0) {
+			needed = 1;
 		} else if (opts && a[0] == '-' && a[1]) {
 			free(args);
 			return cli_usage_error("unknown option %s", a);
@@ -431,7 +455,11 @@ int main(int argc, char **argv)
 		return cli_usage_error("missing the rule file");
 	}
 	const char *in = pos[1] && strcmp(pos[1], "-") != 0 ? pos[1] : NULL;
-	int rc = list ? run_list(pos[0], in, out) : run_stream(pos[0], in, out);
+	int rc;
+	if (needed && !list)
+		rc = cli_usage_error("--needed goes with --list");
+	else
+		rc = list ? run_list(pos[0], in, out, needed) : run_stream(pos[0], in, out);
 	free(args);
 	return rc;
 }
