@@ -116,7 +116,7 @@ bench: all
 	tests/bench/run.sh $(BIN) $(BUILD)/tests
 
 clean:
-	rm -rf build build-san bin bin-san build-fuzz tests/tmp
+	rm -rf build build-san bin bin-san tests/tmp
 
 # ---- the bundled example --------------------------------------------------
 EXAMPLE_DIR := out/example
