@@ -138,6 +138,7 @@ int ck_read_fd(int fd, const char *label, size_t max_bytes, char **data, size_t 
 	*len = n;
 	return 0;
 }
+
 /* Outputs whose bytes are hashed as they are written (ck_out_hash): the
  * descriptor and its SHA-256 state. */
 #define MAX_HASHED 64
