@@ -169,25 +169,19 @@ $(1)/.ckptconv/tensors.list.stamp: $(1)/.ckptconv/weights.key
 	@touch $$@
 $(1)/.ckptconv/tensors.list: $(1)/.ckptconv/tensors.list.stamp ;
 
-# The tensors the rules keep: only these are read from the checkpoint
-# (optimizer slots, often two thirds of the data, are never read).
-$(1)/.ckptconv/tensors.needed: SHELL := /bin/bash
-$(1)/.ckptconv/tensors.needed: .SHELLFLAGS := -o pipefail -ec
-$(1)/.ckptconv/tensors.needed: $(1)/.ckptconv/weights.key
-	@$(CKPTCONV_BIN)/ckpt-ls $$(ckptconv.$(1).CKPT) | $(CKPTCONV_BIN)/tensor-remap --list --needed $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) > $$@.new
-	@mv -f $$@.new $$@
-
+# The weights: ckpt-extract --remap is `ckpt-extract | tensor-remap` in one
+# process (the same stream, one pipe less), and reads only the tensors the
+# rules keep (optimizer slots, often two thirds of the data, are never read).
 $(1)/.ckptconv/weights.done: SHELL := /bin/bash
 $(1)/.ckptconv/weights.done: .SHELLFLAGS := -o pipefail -ec
-$(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key $(1)/.ckptconv/tensors.needed
+$(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
 	@# temporary files of a run killed with SIGKILL (other signals remove them)
 	@rm -f $(1)/model*.tmp.* $(1)/pytorch_model*.tmp.*
 	@touch $$@.start
 	@# HASH=full: the checkpoint's files are hashed for the manifest while
 	@# the conversion reads them (into the digest cache)
 	$$(if $$(filter full,$$(ckptconv.$(1).HASH)),$$(ckptconv.$(1).DIGEST) --files-from $$<.files > /dev/null & hashing=$$$$!;) \
-	$(CKPTCONV_BIN)/ckpt-extract $$(ckptconv.$(1).CKPT) --names-from $(1)/.ckptconv/tensors.needed \
-	  | $(CKPTCONV_BIN)/tensor-remap $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) \
+	$(CKPTCONV_BIN)/ckpt-extract $$(ckptconv.$(1).CKPT) --remap $$(ckptconv.$(1).RULES) $$(ckptconv.$(1).RULE_ARGS) \
 	  | $(CKPTCONV_BIN)/pt-pack --format $$(ckptconv.$(1).FORMAT) \
 	    $$(if $$(ckptconv.$(1).DTYPE),--dtype $$(ckptconv.$(1).DTYPE)) \
 	    $$(if $$(ckptconv.$(1).SHARD),--max-shard-size $$(ckptconv.$(1).SHARD)) \

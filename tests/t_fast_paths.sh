@@ -1,9 +1,10 @@
 # The fast paths give the same bytes as the plain ones: only the tensors the
 # rules keep are extracted (tensor-remap --list --needed, ckpt-extract
-# --names-from); outputs are hashed while written (pt-pack --digest-cache)
-# and the manifest holds the true SHA-256 of every file; key-file stamps
-# (ckpt-ls --key-files, HASH=full|pinned); concurrent digest caches merge;
-# pt-pack's progress line appears only on a terminal.
+# --names-from; ckpt-extract --remap, which also saves a pipe); outputs are
+# hashed while written (pt-pack --digest-cache) and the manifest holds the
+# true SHA-256 of every file; key-file stamps (ckpt-ls --key-files,
+# HASH=full|pinned); concurrent digest caches merge; pt-pack's progress line
+# appears only on a terminal.
 . "$(dirname "$0")/lib.sh"
 G=$FIX/golden
 BERT=$G/bert/input/model.ckpt-100000
@@ -40,6 +41,31 @@ check_fails "--names-from: an unknown name" "no tensor named no/such/tensor" \
 	"$B/ckpt-extract" "$BERT" --names-from "$T/bad.list" -o "$T/bad.st"
 check_exit "--names-from twice is a usage error" 2 "$B/ckpt-extract" "$BERT" --names-from "$T/empty.list" --names-from "$T/empty.list" -o "$T/x.st"
 check_fails "--names-from: a missing file" "nonexistent" "$B/ckpt-extract" "$BERT" --names-from "$T/nonexistent" -o "$T/x.st"
+
+# ---- ckpt-extract --remap: `ckpt-extract | tensor-remap` in one process ---------
+for c in albert:albert/input bert:bert/input bert:bert_mlm_only/input/bert_model.ckpt gpt:gpt/input \
+	gpt2:gpt2/input t5:t5/input transfo_xl:transfo_xl/input xlm:xlm/input/mlm_tiny_enfr.pth \
+	xlm:xlm_legacy/input/checkpoint.pth xlnet:xlnet/input; do
+	m=${c%%:*} in=$G/${c#*:}
+	"$B/ckpt-extract" "$in" | "$B/tensor-remap" "$CK_ROOT/models/$m/tensors.rules" >"$T/piped.st"
+	check "--remap ($m, ${c#*:}): the bytes of | tensor-remap" sh -c \
+		"'$B/ckpt-extract' '$in' --remap '$CK_ROOT/models/$m/tensors.rules' | cmp - '$T/piped.st'"
+done
+# dropped tensors are not read: a corrupt optimizer slot does not stop it
+W=$T/slot && mkdir -p "$W" && cp "$G/bert/input/"* "$W/" && chmod u+w "$W/"*
+off=$($PY -c 'import json,sys; t=[t for t in json.load(sys.stdin)["tensors"] if t["name"]=="bert/pooler/dense/kernel/adam_v"][0]; print(t["offset"])' \
+	<<<"$("$B/ckpt-ls" --json "$W")")
+printf '\377' | dd of="$W/model.ckpt-100000.data-00000-of-00001" bs=1 seek="$off" conv=notrunc status=none
+check_fails "a corrupt Adam slot: plain extraction refuses it" "bert/pooler/dense/kernel/adam_v" \
+	"$B/ckpt-extract" "$W" -o "$T/x.st"
+check "... --remap, which drops it, converts without reading it" sh -c \
+	"'$B/ckpt-extract' '$W' --remap '$RULES' | cmp - '$T/all.remap.st'"
+check_fails "--remap: a missing rule file is named" "nonexistent.rules" \
+	"$B/ckpt-extract" "$BERT" --remap "$T/nonexistent.rules" -o "$T/x.st"
+check_exit "--arg without --remap is a usage error" 2 "$B/ckpt-extract" "$BERT" --arg a=b -o "$T/x.st"
+check_exit "--verify-only with --remap is a usage error" 2 "$B/ckpt-extract" "$BERT" --verify-only --remap "$RULES"
+check_exit "--remap twice is a usage error" 2 "$B/ckpt-extract" "$BERT" --remap "$RULES" --remap "$RULES" -o "$T/x.st"
+[ -e "$T/x.st" ] && fail "a failed run left its output" || ok "no failed run left an output"
 
 # ---- transposes are written a band of rows at a time --------------------------
 # (memory: the input plus two bands); several bands, edges, casts, reshapes

@@ -1,5 +1,6 @@
 /* ckpt-extract — write a checkpoint's tensors as a safetensors stream,
- * every tensor verified before any of its bytes is written. */
+ * every tensor verified before any of its bytes is written; with --remap,
+ * the stream `| tensor-remap RULES` would make, in this one process. */
 #include <errno.h>
 #include <regex.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "remap.h"
 #include "safetensors.h"
 #include "source.h"
 #include "util.h"
@@ -15,6 +17,7 @@
 static const char usage[] =
 	"usage: ckpt-extract CKPT [-o OUT] [--verify-only]\n"
 	"                    [NAME ... | --match REGEX ... | --names-from FILE]\n"
+	"                    [--remap RULES [--arg NAME=VALUE]...]\n"
 	"\n"
 	"Write the tensors of a checkpoint as a safetensors stream to OUT (written\n"
 	"atomically: it appears only when complete) or to standard output, in the\n"
@@ -37,6 +40,10 @@ static const char usage[] =
 	"                    line; a name ends at the first TAB, so the lists of\n"
 	"                    ckpt-ls and tensor-remap --list --needed work as they are\n"
 	"  --verify-only     verify the chosen tensors, write nothing\n"
+	"  --remap RULES     write the chosen tensors as `| tensor-remap RULES` would\n"
+	"                    (the same bytes), without the pipe: the tensors the\n"
+	"                    rules drop are neither read nor verified\n"
+	"  --arg NAME=VALUE  with --remap: a value for the rule file's `arg` lines\n"
 	"  --help, --version\n"
 	"\n"
 	"Exit status: 0 ok, 1 bad or corrupt checkpoint, 2 usage error.\n";
@@ -53,6 +60,9 @@ typedef struct {
 	regex_t *re;
 	const char **re_text;
 	size_t nre;
+	const char *remap;  /* --remap RULES */
+	const char **args; /* --arg NAME=VALUE */
+	size_t nargs;
 } options;
 
 #define NAMES_MAX (256u << 20) /* a list of names is text: a few MB at most */
@@ -107,7 +117,8 @@ static int parse_args(int argc, char **argv, options *o)
 	o->names = calloc((size_t)argc, sizeof *o->names);
 	o->re = calloc((size_t)argc, sizeof *o->re);
 	o->re_text = calloc((size_t)argc, sizeof *o->re_text);
-	if (!o->names || !o->re || !o->re_text)
+	o->args = calloc((size_t)argc, sizeof *o->args);
+	if (!o->names || !o->re || !o->re_text || !o->args)
 		return cli_error("out of memory");
 	int dashdash = 0;
 	for (int i = 1; i < argc; i++) {
@@ -138,6 +149,16 @@ static int parse_args(int argc, char **argv, options *o)
 			o->listed = 1;
 			if (read_names(argv[i], o) < 0)
 				return cli_lib_error();
+		} else if (!dashdash && strcmp(a, "--remap") == 0) {
+			if (++i >= argc)
+				return cli_usage_error("--remap needs a rule file");
+			if (o->remap)
+				return cli_usage_error("only one --remap");
+			o->remap = argv[i];
+		} else if (!dashdash && strcmp(a, "--arg") == 0) {
+			if (++i >= argc || !strchr(argv[i], '=') || argv[i][0] == '=')
+				return cli_usage_error("--arg needs NAME=VALUE");
+			o->args[o->nargs++] = argv[i];
 		} else if (!dashdash && strcmp(a, "--verify-only") == 0) {
 			o->verify_only = 1;
 		} else if (!dashdash && a[0] == '-' && a[1]) {
@@ -152,6 +173,10 @@ static int parse_args(int argc, char **argv, options *o)
 		return cli_usage_error("no checkpoint given");
 	if (o->verify_only && o->out)
 		return cli_usage_error("--verify-only writes nothing: drop -o");
+	if (o->verify_only && o->remap)
+		return cli_usage_error("--verify-only writes nothing: drop --remap");
+	if (o->nargs && !o->remap)
+		return cli_usage_error("--arg goes with --remap");
 	if (!o->verify_only && !o->out && isatty(STDOUT_FILENO))
 		return cli_usage_error("refusing to write binary data to a terminal: use -o OUT or a pipe");
 	return 0;
@@ -164,6 +189,7 @@ static void free_options(options *o)
 	free(o->re);
 	free(o->re_text);
 	free(o->names);
+	free(o->args);
 	free(o->list);
 	free(o->list_text);
 }
@@ -232,6 +258,84 @@ static int add_metadata(const ck_source *s, st_writer *w)
 	return 0;
 }
 
+/* Declare the chosen tensors as they are; a second name as an alias. */
+static int declare(const ck_source *s, const char *sel, st_writer *w)
+{
+	for (size_t i = 0; i < ck_source_count(s); i++) {
+		const ck_source_entry *e = ck_source_at(s, i);
+		if (!sel[i] || e->dtype == CK_STRING)
+			continue;
+		if (sel[i] == TIED) {
+			char key[4096];
+			if (snprintf(key, sizeof key, "%s%s", ST_ALIAS_PREFIX, e->name) >= (int)sizeof key)
+				return ck_fail("%s: tensor %s: name too long", ck_source_label(s), e->name);
+			if (st_writer_meta(w, key, e->tied_to) < 0)
+				return -1;
+		} else if (st_writer_add(w, e->name, e->dtype, e->ndim, e->shape) < 0) {
+			return ck_fail("%s: %s", ck_source_label(s), ck_errmsg());
+		}
+	}
+	return 0;
+}
+
+/* Where the chosen tensors go: into the stream as they are, or (--remap)
+ * through the rule plan, whose input slot[i] checkpoint tensor i is. */
+typedef struct {
+	st_writer *w; /* NULL: only verifying */
+	rules *R;
+	rules_plan *P;
+	rules_work *work;
+	size_t *slot;
+} sink;
+
+static int put(sink *k, size_t i, const void *data, size_t n)
+{
+	if (!k->P)
+		return st_writer_write(k->w, data, n);
+	return rules_plan_apply(k->P, k->work, k->slot[i], data, n, remap_emit, k->w);
+}
+
+/* --remap: plan the rules over the stream the chosen tensors would make (in
+ * its order, second names as its aliases), declare the planned header on
+ * k->w, and unchoose the tensors the rules drop. */
+static int plan_remap(const ck_source *s, const options *o, char *sel, sink *k)
+{
+	size_t n = ck_source_count(s), nin = 0, nal = 0;
+	rules_tensor *in = ck_calloc(n ? n : 1, sizeof *in);
+	rules_alias *al = ck_calloc(n ? n : 1, sizeof *al);
+	size_t *src = ck_calloc(n ? n : 1, sizeof *src); /* plan input -> tensor */
+	k->slot = ck_calloc(n ? n : 1, sizeof *k->slot);
+	k->work = rules_work_new();
+	char hex[65];
+	int rc = in && al && src && k->slot && k->work ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const ck_source_entry *e = ck_source_at(s, i);
+		if (!sel[i] || e->dtype == CK_STRING)
+			continue;
+		if (sel[i] == TIED) {
+			al[nal++] = (rules_alias){e->name, e->tied_to};
+			continue;
+		}
+		in[nin] = (rules_tensor){e->name, e->dtype, e->ndim, {0}};
+		memcpy(in[nin].shape, e->shape, sizeof in[nin].shape);
+		k->slot[i] = nin;
+		src[nin++] = i;
+	}
+	if (rc == 0 && !(k->R = remap_load(o->remap, o->args, o->nargs, hex)))
+		rc = -1;
+	if (rc == 0 && !(k->P = rules_plan_make(k->R, in, nin, al, nal, ck_source_label(s))))
+		rc = -1;
+	if (rc == 0)
+		rc = remap_declare(k->P, k->w, o->remap, hex);
+	for (size_t j = 0; rc == 0 && j < nin; j++)
+		if (rules_plan_fate(k->P, j)->dropped)
+			sel[src[j]] = 0;
+	free(in);
+	free(al);
+	free(src);
+	return rc;
+}
+
 #define PREFETCH_AHEAD (64u << 20) /* bytes of the next chosen tensors asked for in advance */
 
 /* Verify every chosen tensor in order, streaming the numeric ones to w
@@ -239,7 +343,7 @@ static int add_metadata(const ck_source *s, st_writer *w)
  * and written straight from the page cache; the others are read into one
  * buffer, as large as the largest of them, reused. The kernel is asked to
  * read ahead the next chosen tensors, which need not be adjacent. */
-static int copy_tensors(ck_source *s, const char *sel, st_writer *w, uint64_t *count,
+static int copy_tensors(ck_source *s, const char *sel, sink *k, uint64_t *count,
 			uint64_t *bytes)
 {
 	size_t n = ck_source_count(s), ahead_to = 0;
@@ -285,11 +389,11 @@ static int copy_tensors(ck_source *s, const char *sel, st_writer *w, uint64_t *c
 			(*count)++;
 			*bytes += e->nbytes;
 			if (e->dtype == CK_STRING) {
-				if (w)
+				if (k->w)
 					fprintf(stderr, "%s: note: %s: string tensor %s verified and skipped\n",
 						cli_name(), ck_source_label(s), e->name);
-			} else if (w) {
-				rc = st_writer_write(w, data, (size_t)e->nbytes);
+			} else if (k->w) {
+				rc = put(k, i, data, (size_t)e->nbytes);
 			}
 		}
 		ck_source_unmap(s, &v);
@@ -305,40 +409,26 @@ static int run(const options *o)
 		return cli_lib_error();
 	size_t n = ck_source_count(s);
 	char *sel = ck_malloc(n);
-	st_writer *w = NULL;
+	sink k = {0};
 	ck_out *out = NULL;
 	uint64_t count = 0, bytes = 0;
 	int rc = sel && select_tensors(s, o, sel) == 0 && ck_source_check(s) == 0 ? 0 : -1;
 	if (rc == 0 && !o->verify_only) {
-		w = st_writer_new();
-		rc = w ? add_metadata(s, w) : -1;
-		for (size_t i = 0; rc == 0 && i < n; i++) {
-			const ck_source_entry *e = ck_source_at(s, i);
-			if (!sel[i] || e->dtype == CK_STRING)
-				continue;
-			if (sel[i] == TIED) {
-				char key[4096];
-				if (snprintf(key, sizeof key, "%s%s", ST_ALIAS_PREFIX, e->name) >=
-				    (int)sizeof key)
-					rc = ck_fail("%s: tensor %s: name too long", ck_source_label(s),
-						     e->name);
-				else
-					rc = st_writer_meta(w, key, e->tied_to);
-			} else if ((rc = st_writer_add(w, e->name, e->dtype, e->ndim, e->shape)) < 0) {
-				ck_fail("%s: %s", ck_source_label(s), ck_errmsg());
-			}
-		}
+		k.w = st_writer_new();
+		rc = k.w ? add_metadata(s, k.w) : -1;
+		if (rc == 0)
+			rc = o->remap ? plan_remap(s, o, sel, &k) : declare(s, sel, k.w);
 		if (rc == 0 && !(out = ck_out_open(o->out)))
 			rc = -1;
 		if (rc == 0) {
 			ck_pipe_grow(ck_out_fd(out));
-			rc = st_writer_begin(w, ck_out_fd(out), ck_out_path(out));
+			rc = st_writer_begin(k.w, ck_out_fd(out), ck_out_path(out));
 		}
 	}
 	if (rc == 0)
-		rc = copy_tensors(s, sel, w, &count, &bytes);
-	if (rc == 0 && w)
-		rc = st_writer_end(w);
+		rc = copy_tensors(s, sel, &k, &count, &bytes);
+	if (rc == 0 && k.w)
+		rc = st_writer_end(k.w);
 	if (rc == 0 && out) {
 		rc = ck_out_commit(out);
 		out = NULL;
@@ -349,7 +439,11 @@ static int run(const options *o)
 	if (rc == 0 && o->verify_only)
 		printf("%s: %llu tensors verified (%llu bytes)\n", ck_source_label(s),
 		       (unsigned long long)count, (unsigned long long)bytes);
-	st_writer_free(w);
+	st_writer_free(k.w);
+	rules_plan_free(k.P);
+	rules_free(k.R);
+	rules_work_free(k.work);
+	free(k.slot);
 	free(sel);
 	ck_source_close(s);
 	return status;

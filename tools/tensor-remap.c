@@ -4,13 +4,13 @@
  * data moves, so every mapping error comes before the first output byte. */
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "remap.h"
 #include "rules.h"
 #include "safetensors.h"
 #include "tensorlist.h"
@@ -48,56 +48,15 @@ static int verbose;
 static const char **g_args; /* --arg NAME=VALUE, for the rule file's `arg` lines */
 static size_t g_nargs;
 
-/* ---- common ------------------------------------------------------------- */
-
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
-/* Load and parse the rule file; its SHA-256 (of the very bytes parsed)
- * goes into the output metadata. */
 static rules *load_rules(const char *path, char hex[65])
 {
-	char *text;
-	size_t len;
-	if (ck_read_file(path, RULES_MAX_FILE, &text, &len) < 0)
-		return NULL;
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
-		free(text);
-		ck_fail("%s: cannot compute SHA-256", path);
-		return NULL;
-	}
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	rules *R = rules_parse_args(text, len, path, g_args, g_nargs);
-	free(text);
-	return R;
+	return remap_load(path, g_args, g_nargs, hex);
 }
 
 static void report(const rules_plan *P, const rules_tensor *in, size_t n, const char *rules_path)
 {
-	if (!verbose)
-		return;
-	size_t dropped = 0, skipped = 0;
-	for (size_t i = 0; i < n; i++) {
-		const rules_fate *f = rules_plan_fate(P, i);
-		if (f->dropped) {
-			fprintf(stderr, "%s: dropped %s (%s:%d)\n", cli_name(), in[i].name, rules_path,
-				f->rule_line);
-			dropped++;
-		} else if (f->rule_line == 0) {
-			fprintf(stderr, "%s: skipped %s (a STRING tensor is never in a stream)\n",
-				cli_name(), in[i].name);
-			skipped++;
-		}
-	}
-	fprintf(stderr, "%s: %zu tensors in, %zu out, %zu aliases, %zu dropped%s\n", cli_name(), n,
-		rules_plan_output_count(P), rules_plan_alias_count(P), dropped,
-		skipped ? ", STRING tensors skipped" : "");
+	if (verbose)
+		remap_report(P, in, n, rules_path);
 }
 
 /* ---- --list ------------------------------------------------------------- */
@@ -203,12 +162,6 @@ static int run_list(const char *rules_path, const char *in_path, const char *out
 
 /* ---- streams ------------------------------------------------------------ */
 
-static int emit(void *ctx, size_t output, const void *buf, size_t n)
-{
-	(void)output;
-	return n ? st_writer_write(ctx, buf, n) : 0;
-}
-
 static const st_reader *g_sort_r;
 static int cmp_offset(const void *a, const void *b)
 {
@@ -308,35 +261,14 @@ static int run_stream(const char *rules_path, const char *in_path, const char *o
 		if (!(P = rules_plan_make(R, in, n, aliases, naliases, label)))
 			rc = -1;
 	}
-	for (size_t i = 0; rc == 0 && i < rules_plan_output_count(P); i++) {
-		const rules_output *x = rules_plan_output(P, i);
-		rc = st_writer_add(w, x->name, x->dtype, x->ndim, x->shape);
-	}
-	/* metadata: the input's (its aliases were re-planned), ours, aliases */
+	/* metadata: the input's (its aliases were re-planned), then ours */
 	for (size_t i = 0; rc == 0 && i < st_meta_count(r); i++) {
 		const st_meta *m = st_meta_at(r, i);
 		if (strncmp(m->key, ST_ALIAS_PREFIX, strlen(ST_ALIAS_PREFIX)) != 0)
 			rc = st_writer_meta(w, m->key, m->value);
 	}
-	if (rc == 0) {
-		char key[512];
-		snprintf(key, sizeof key, "%s%s", ST_SHA_PREFIX, base_name(rules_path));
-		rc = st_writer_meta(w, key, hex);
-	}
 	if (rc == 0)
-		rc = st_writer_meta(w, "ckptconv.version", CK_VERSION);
-	for (size_t i = 0; rc == 0 && i < rules_plan_alias_count(P); i++) {
-		const rules_alias *a = rules_plan_alias(P, i);
-		char *key = ck_malloc(strlen(ST_ALIAS_PREFIX) + strlen(a->name) + 1);
-		if (!key) {
-			rc = -1;
-			break;
-		}
-		strcpy(key, ST_ALIAS_PREFIX);
-		strcat(key, a->name);
-		rc = st_writer_meta(w, key, a->target);
-		free(key);
-	}
+		rc = remap_declare(P, w, rules_path, hex);
 	if (rc == 0) {
 		report(P, in, n, rules_path);
 		o = ck_out_open(out_path);
@@ -380,7 +312,7 @@ static int run_stream(const char *rules_path, const char *in_path, const char *o
 			}
 			rc = st_read(r, whole, (size_t)n);
 			if (rc == 0)
-				rc = rules_plan_apply(P, work, k, whole, (size_t)n, emit, w);
+				rc = rules_plan_apply(P, work, k, whole, (size_t)n, remap_emit, w);
 		}
 	}
 	if (rc == 0)

@@ -190,6 +190,9 @@ for c in $cases; do
 		timed "remap" "$d/r.st" "$d/x.st" "$wrap/tensor-remap" "$rules" "$d/x.st" -o "$d/r.st"
 		row "tensor-remap" "$kept"
 		rm -f "$d/x.st"
+		timed "extract --remap" "$d/xr.st" "${files[*]}" "$wrap/ckpt-extract" "$prefix" --remap "$rules" -o "$d/xr.st"
+		row "ckpt-extract --remap (the two in one)" "$kept"
+		rm -f "$d/xr.st"
 		for f in safetensors pt both; do
 			timed "pack $f" "$d/p" "$d/r.st" "$wrap/pt-pack" "$d/r.st" --format "$f" -o "$d/p/"
 			row "pt-pack --format $f" "$kept"
