@@ -84,34 +84,8 @@ static int key_cmp(const unsigned char *a, size_t alen, const unsigned char *b, 
 
 /* ---- ordered code (TF's tensorflow::strings::OrderedCode) ---- */
 
-typedef struct {
-	unsigned char *p;
-	size_t len, cap;
-	int oom;
-} obuf;
-
-static void ob_put(obuf *o, const void *src, size_t n)
-{
-	if (o->oom)
-		return;
-	if (o->len + n > o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 64;
-		while (cap < o->len + n)
-			cap *= 2;
-		unsigned char *q = ck_realloc(o->p, cap);
-		if (!q) {
-			o->oom = 1;
-			return;
-		}
-		o->p = q;
-		o->cap = cap;
-	}
-	memcpy(o->p + o->len, src, n);
-	o->len += n;
-}
-
 /* Length byte, then the value big-endian without leading zero bytes. */
-static void oc_num_increasing(obuf *o, uint64_t v)
+static void oc_num_increasing(ck_buf *o, uint64_t v)
 {
 	unsigned char buf[9];
 	int len = 0;
@@ -120,26 +94,26 @@ static void oc_num_increasing(obuf *o, uint64_t v)
 		v >>= 8;
 	}
 	buf[8 - len] = (unsigned char)len;
-	ob_put(o, buf + 8 - len, (size_t)len + 1);
+	ck_buf_put(o, buf + 8 - len, (size_t)len + 1);
 }
 
 /* Bytes with 0x00 -> 00 ff and 0xff -> ff 00, terminated by 00 01. */
-static void oc_string(obuf *o, const char *s)
+static void oc_string(ck_buf *o, const char *s)
 {
 	static const unsigned char escff[2] = {0xff, 0x00}, sep[2] = {0, 1};
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) /* names hold no NUL */
-		ob_put(o, *p == 0xff ? escff : p, *p == 0xff ? 2 : 1);
-	ob_put(o, sep, 2);
+		ck_buf_put(o, *p == 0xff ? escff : p, *p == 0xff ? 2 : 1);
+	ck_buf_put(o, sep, 2);
 }
 
 /* Sign bit, then as many copies of it as bytes follow the first, then a
  * delimiter bit and the two's-complement value: order-preserving. */
-static void oc_signed_increasing(obuf *o, int64_t val)
+static void oc_signed_increasing(ck_buf *o, int64_t val)
 {
 	uint64_t x = val < 0 ? ~(uint64_t)val : (uint64_t)val;
 	if (x < 64) {
 		unsigned char c = (unsigned char)(0x80 ^ (uint64_t)val);
-		ob_put(o, &c, 1);
+		ck_buf_put(o, &c, 1);
 		return;
 	}
 	int bits = 64 - __builtin_clzll(x); /* 7..63 */
@@ -155,13 +129,13 @@ static void oc_signed_increasing(obuf *o, int64_t val)
 	unsigned char *begin = buf + 10 - len;
 	begin[0] ^= hdr[len][0];
 	begin[1] ^= hdr[len][1];
-	ob_put(o, begin, (size_t)len);
+	ck_buf_put(o, begin, (size_t)len);
 }
 
 int ck_bundle_slice_key(const char *name, int ndim, const int64_t *start, const int64_t *length,
 			unsigned char **key, size_t *klen)
 {
-	obuf o = {0};
+	ck_buf o = {0};
 	oc_num_increasing(&o, 0);
 	oc_string(&o, name);
 	oc_num_increasing(&o, (uint64_t)ndim);
@@ -169,11 +143,11 @@ int ck_bundle_slice_key(const char *name, int ndim, const int64_t *start, const 
 		oc_signed_increasing(&o, start[d]);
 		oc_signed_increasing(&o, length[d]);
 	}
-	if (o.oom) {
+	if (o.failed) {
 		free(o.p);
 		return -1;
 	}
-	*key = o.p;
+	*key = (unsigned char *)o.p;
 	*klen = o.len;
 	return 0;
 }
@@ -1164,11 +1138,11 @@ int ck_bundle_writer_strings(ck_bundle_writer *w, const char *name, int ndim, co
 		return ck_fail("%s: tensor %s: bad shape", w->prefix, name);
 	if (ck_bundle_writer_begin(w, name, CK_TF_STRING, ndim, shape, shard) < 0)
 		return -1;
-	obuf o = {0};
+	ck_buf o = {0};
 	uint32_t c = 0;
 	for (uint64_t i = 0; i < numel; i++) {
 		unsigned char v[10], le[8];
-		ob_put(&o, v, ck_varint64_put(v, lens[i]));
+		ck_buf_put(&o, v, ck_varint64_put(v, lens[i]));
 		for (int k = 0; k < 8; k++)
 			le[k] = (unsigned char)((uint64_t)lens[i] >> (8 * k));
 		c = ck_crc32c(c, le, lens[i] > UINT32_MAX ? 8 : 4);
@@ -1176,8 +1150,8 @@ int ck_bundle_writer_strings(ck_bundle_writer *w, const char *name, int ndim, co
 	uint32_t m = ck_crc32c_mask(c);
 	unsigned char mb[4] = {(unsigned char)m, (unsigned char)(m >> 8), (unsigned char)(m >> 16),
 			       (unsigned char)(m >> 24)};
-	ob_put(&o, mb, 4);
-	int rc = o.oom ? -1 : ck_bundle_writer_data(w, o.p, o.len);
+	ck_buf_put(&o, mb, 4);
+	int rc = o.failed ? -1 : ck_bundle_writer_data(w, o.p, o.len);
 	/* _data checksummed the varint bytes; TF's CRC covers the lengths as
 	 * 32-bit values instead, so recompute it. */
 	c = ck_crc32c(c, mb, 4);

@@ -81,35 +81,6 @@ char *hf_shard_name(const char *path, size_t k, size_t n)
 
 /* ---- JSON as Python's json module writes it with ensure_ascii ---- */
 
-typedef struct {
-	char *p;
-	size_t len, cap;
-	int oom;
-} buf;
-
-static void put(buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
-
 /* Decode one UTF-8 sequence (input is valid UTF-8). */
 static uint32_t utf8_next(const unsigned char **s)
 {
@@ -124,34 +95,34 @@ static uint32_t utf8_next(const unsigned char **s)
 	return c;
 }
 
-static void json_str(buf *b, const char *s)
+static void json_str(ck_buf *b, const char *s)
 {
 	char esc[16];
-	put(b, "\"", 1);
+	ck_buf_put(b, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		uint32_t c = utf8_next(&p);
 		switch (c) {
-		case '"': puts_(b, "\\\""); continue;
-		case '\\': puts_(b, "\\\\"); continue;
-		case '\n': puts_(b, "\\n"); continue;
-		case '\r': puts_(b, "\\r"); continue;
-		case '\t': puts_(b, "\\t"); continue;
-		case '\b': puts_(b, "\\b"); continue;
-		case '\f': puts_(b, "\\f"); continue;
+		case '"': ck_buf_str(b, "\\\""); continue;
+		case '\\': ck_buf_str(b, "\\\\"); continue;
+		case '\n': ck_buf_str(b, "\\n"); continue;
+		case '\r': ck_buf_str(b, "\\r"); continue;
+		case '\t': ck_buf_str(b, "\\t"); continue;
+		case '\b': ck_buf_str(b, "\\b"); continue;
+		case '\f': ck_buf_str(b, "\\f"); continue;
 		}
 		if (c >= 0x20 && c < 0x7f) {
 			char ch = (char)c;
-			put(b, &ch, 1);
+			ck_buf_put(b, &ch, 1);
 		} else if (c < 0x10000) {
 			snprintf(esc, sizeof esc, "\\u%04x", c);
-			puts_(b, esc);
+			ck_buf_str(b, esc);
 		} else {
 			c -= 0x10000;
 			snprintf(esc, sizeof esc, "\\u%04x\\u%04x", 0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff));
-			puts_(b, esc);
+			ck_buf_str(b, esc);
 		}
 	}
-	put(b, "\"", 1);
+	ck_buf_put(b, "\"", 1);
 }
 
 typedef struct {
@@ -172,21 +143,21 @@ char *hf_index_json(uint64_t total, size_t n, const char *const *names,
 	for (size_t i = 0; i < n; i++)
 		e[i] = (entry){names[i], files[i]};
 	qsort(e, n, sizeof *e, cmp_entry);
-	buf b = {0};
+	ck_buf b = {0};
 	char num[32];
 	snprintf(num, sizeof num, "%llu", (unsigned long long)total);
-	puts_(&b, "{\n  \"metadata\": {\n    \"total_size\": ");
-	puts_(&b, num);
-	puts_(&b, "\n  },\n  \"weight_map\": {");
+	ck_buf_str(&b, "{\n  \"metadata\": {\n    \"total_size\": ");
+	ck_buf_str(&b, num);
+	ck_buf_str(&b, "\n  },\n  \"weight_map\": {");
 	for (size_t i = 0; i < n; i++) {
-		puts_(&b, i ? ",\n    " : "\n    ");
+		ck_buf_str(&b, i ? ",\n    " : "\n    ");
 		json_str(&b, e[i].name);
-		puts_(&b, ": ");
+		ck_buf_str(&b, ": ");
 		json_str(&b, e[i].file);
 	}
-	puts_(&b, n ? "\n  }\n}\n" : "}\n}\n");
+	ck_buf_str(&b, n ? "\n  }\n}\n" : "}\n}\n");
 	free(e);
-	if (b.oom) {
+	if (b.failed) {
 		free(b.p);
 		ck_fail("out of memory writing the index");
 		return NULL;

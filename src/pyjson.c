@@ -9,47 +9,13 @@
 
 #include "util.h"
 
-typedef struct {
-	char *p;
-	size_t len, cap;
-	int failed;
-} buf;
-
-static void put(buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (n > SIZE_MAX - b->len - 1) {
-		b->failed = 1;
-		ck_fail("JSON text too large");
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap = cap > SIZE_MAX / 2 ? b->len + n + 1 : cap * 2;
-		char *q = ck_realloc(b->p, cap);
-		if (!q) {
-			b->failed = 1;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
-
-static void indent(buf *b, int flags, int level)
+static void indent(ck_buf *b, int flags, int level)
 {
 	if (flags & PYJSON_ONE_LINE)
 		return;
-	put(b, "\n", 1);
+	ck_buf_put(b, "\n", 1);
 	for (int i = 0; i < level; i++)
-		put(b, "  ", 2);
+		ck_buf_put(b, "  ", 2);
 }
 
 /* ---- floats --------------------------------------------------------------- */
@@ -174,19 +140,19 @@ int pyjson_repr_double(double x, char *out, size_t len)
 
 /* ---- strings -------------------------------------------------------------- */
 
-static void put_u16(buf *b, unsigned v)
+static void put_u16(ck_buf *b, unsigned v)
 {
 	static const char hex[] = "0123456789abcdef";
 	char e[6] = {'\\', 'u', hex[(v >> 12) & 15], hex[(v >> 8) & 15], hex[(v >> 4) & 15],
 		     hex[v & 15]};
-	put(b, e, 6);
+	ck_buf_put(b, e, 6);
 }
 
 /* A JSON string literal with ensure_ascii escaping: printable ASCII as is,
  * the usual short escapes, everything else \uXXXX. */
-static void put_string(buf *b, const char *s, size_t n)
+static void put_string(ck_buf *b, const char *s, size_t n)
 {
-	put(b, "\"", 1);
+	ck_buf_put(b, "\"", 1);
 	size_t i = 0;
 	while (i < n && !b->failed) {
 		unsigned char c = (unsigned char)s[i];
@@ -195,7 +161,7 @@ static void put_string(buf *b, const char *s, size_t n)
 		       s[run] != '"' && s[run] != '\\')
 			run++;
 		if (run > i) {
-			put(b, s + i, run - i);
+			ck_buf_put(b, s + i, run - i);
 			i = run;
 			continue;
 		}
@@ -210,7 +176,7 @@ static void put_string(buf *b, const char *s, size_t n)
 		case '\f': esc = "\\f"; break;
 		}
 		if (esc) {
-			puts_(b, esc);
+			ck_buf_str(b, esc);
 			i++;
 			continue;
 		}
@@ -246,7 +212,7 @@ static void put_string(buf *b, const char *s, size_t n)
 			put_u16(b, cp);
 		}
 	}
-	put(b, "\"", 1);
+	ck_buf_put(b, "\"", 1);
 }
 
 /* ---- values --------------------------------------------------------------- */
@@ -277,13 +243,13 @@ static int key_as_int(const char *k, long long *v)
 	return *end ? -1 : 0;
 }
 
-static void dump(buf *b, const json_t *v, int flags, int level, int int_keys);
+static void dump(ck_buf *b, const json_t *v, int flags, int level, int int_keys);
 
-static void dump_object(buf *b, const json_t *v, int flags, int level, int int_keys)
+static void dump_object(ck_buf *b, const json_t *v, int flags, int level, int int_keys)
 {
 	size_t n = json_object_size(v);
 	if (n == 0) {
-		put(b, "{}", 2);
+		ck_buf_put(b, "{}", 2);
 		return;
 	}
 	member *m = ck_calloc(n, sizeof *m);
@@ -308,23 +274,23 @@ static void dump_object(buf *b, const json_t *v, int flags, int level, int int_k
 		qsort(m, n, sizeof *m, cmp_num);
 	else if (flags & PYJSON_SORT_KEYS)
 		qsort(m, n, sizeof *m, cmp_key);
-	put(b, "{", 1);
+	ck_buf_put(b, "{", 1);
 	for (i = 0; i < n && !b->failed; i++) {
 		indent(b, flags, level + 1);
 		put_string(b, m[i].key, strlen(m[i].key));
-		put(b, ": ", 2);
+		ck_buf_put(b, ": ", 2);
 		int child_int = level == 0 && (flags & PYJSON_ID2LABEL_INT_KEYS) &&
 				strcmp(m[i].key, "id2label") == 0 && json_is_object(m[i].value);
 		dump(b, m[i].value, flags, level + 1, child_int);
 		if (i + 1 < n)
-			put(b, (flags & PYJSON_ONE_LINE) ? ", " : ",", (flags & PYJSON_ONE_LINE) ? 2 : 1);
+			ck_buf_put(b, (flags & PYJSON_ONE_LINE) ? ", " : ",", (flags & PYJSON_ONE_LINE) ? 2 : 1);
 	}
 	indent(b, flags, level);
-	put(b, "}", 1);
+	ck_buf_put(b, "}", 1);
 	free(m);
 }
 
-static void dump(buf *b, const json_t *v, int flags, int level, int int_keys)
+static void dump(ck_buf *b, const json_t *v, int flags, int level, int int_keys)
 {
 	if (b->failed)
 		return;
@@ -341,18 +307,18 @@ static void dump(buf *b, const json_t *v, int flags, int level, int int_keys)
 	case JSON_ARRAY: {
 		size_t n = json_array_size(v);
 		if (n == 0) {
-			put(b, "[]", 2);
+			ck_buf_put(b, "[]", 2);
 			break;
 		}
-		put(b, "[", 1);
+		ck_buf_put(b, "[", 1);
 		for (size_t i = 0; i < n && !b->failed; i++) {
 			indent(b, flags, level + 1);
 			dump(b, json_array_get(v, i), flags, level + 1, 0);
 			if (i + 1 < n)
-				put(b, (flags & PYJSON_ONE_LINE) ? ", " : ",", (flags & PYJSON_ONE_LINE) ? 2 : 1);
+				ck_buf_put(b, (flags & PYJSON_ONE_LINE) ? ", " : ",", (flags & PYJSON_ONE_LINE) ? 2 : 1);
 		}
 		indent(b, flags, level);
-		put(b, "]", 1);
+		ck_buf_put(b, "]", 1);
 		break;
 	}
 	case JSON_STRING:
@@ -360,7 +326,7 @@ static void dump(buf *b, const json_t *v, int flags, int level, int int_keys)
 		break;
 	case JSON_INTEGER:
 		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		puts_(b, num);
+		ck_buf_str(b, num);
 		break;
 	case JSON_REAL:
 		if (pyjson_repr_double(json_real_value(v), num, sizeof num) < 0) {
@@ -368,26 +334,26 @@ static void dump(buf *b, const json_t *v, int flags, int level, int int_keys)
 			ck_fail("a JSON number is not finite");
 			break;
 		}
-		puts_(b, num);
+		ck_buf_str(b, num);
 		break;
 	case JSON_TRUE:
-		puts_(b, "true");
+		ck_buf_str(b, "true");
 		break;
 	case JSON_FALSE:
-		puts_(b, "false");
+		ck_buf_str(b, "false");
 		break;
 	case JSON_NULL:
-		puts_(b, "null");
+		ck_buf_str(b, "null");
 		break;
 	}
 }
 
 int pyjson_dumps(const json_t *v, int flags, char **text, size_t *len)
 {
-	buf b = {0};
+	ck_buf b = {0};
 	dump(&b, v, flags, 0, 0);
 	if (!(flags & PYJSON_ONE_LINE))
-		put(&b, "\n", 1);
+		ck_buf_put(&b, "\n", 1);
 	if (b.failed) {
 		free(b.p);
 		return -1;

@@ -483,103 +483,73 @@ int st_writer_meta_from(st_writer *w, const st_reader *r)
 	return 0;
 }
 
-/* A growable string for building the header. */
-typedef struct {
-	char *p;
-	size_t len, cap;
-	int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
 /* JSON string as serde_json writes it: escapes for " \ and control
  * characters, non-ASCII left as raw UTF-8. */
-static void sb_json_string(sbuf *b, const char *s)
+static void json_str(ck_buf *b, const char *s)
 {
-	sb_put(b, "\"", 1);
+	ck_buf_put(b, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		char esc[8];
 		switch (*p) {
-		case '"': sb_put(b, "\\\"", 2); break;
-		case '\\': sb_put(b, "\\\\", 2); break;
-		case '\n': sb_put(b, "\\n", 2); break;
-		case '\r': sb_put(b, "\\r", 2); break;
-		case '\t': sb_put(b, "\\t", 2); break;
-		case '\b': sb_put(b, "\\b", 2); break;
-		case '\f': sb_put(b, "\\f", 2); break;
+		case '"': ck_buf_put(b, "\\\"", 2); break;
+		case '\\': ck_buf_put(b, "\\\\", 2); break;
+		case '\n': ck_buf_put(b, "\\n", 2); break;
+		case '\r': ck_buf_put(b, "\\r", 2); break;
+		case '\t': ck_buf_put(b, "\\t", 2); break;
+		case '\b': ck_buf_put(b, "\\b", 2); break;
+		case '\f': ck_buf_put(b, "\\f", 2); break;
 		default:
 			if (*p < 0x20) {
 				snprintf(esc, sizeof esc, "\\u%04x", *p);
-				sb_str(b, esc);
+				ck_buf_str(b, esc);
 			} else {
-				sb_put(b, (const char *)p, 1);
+				ck_buf_put(b, p, 1);
 			}
 		}
 	}
-	sb_put(b, "\"", 1);
+	ck_buf_put(b, "\"", 1);
 }
 
 char *st_writer_header(st_writer *w, size_t *len)
 {
-	sbuf b = {0};
+	ck_buf b = {0};
 	char num[64];
-	sb_put(&b, "{", 1);
+	ck_buf_put(&b, "{", 1);
 	int first = 1;
 	if (w->nmeta) {
-		sb_str(&b, "\"__metadata__\":{");
+		ck_buf_str(&b, "\"__metadata__\":{");
 		for (size_t i = 0; i < w->nmeta; i++) {
 			if (i)
-				sb_put(&b, ",", 1);
-			sb_json_string(&b, w->meta[i].key);
-			sb_put(&b, ":", 1);
-			sb_json_string(&b, w->meta[i].value);
+				ck_buf_put(&b, ",", 1);
+			json_str(&b, w->meta[i].key);
+			ck_buf_put(&b, ":", 1);
+			json_str(&b, w->meta[i].value);
 		}
-		sb_put(&b, "}", 1);
+		ck_buf_put(&b, "}", 1);
 		first = 0;
 	}
 	for (size_t i = 0; i < w->n; i++) {
 		const st_tensor *t = &w->t[i];
 		if (!first)
-			sb_put(&b, ",", 1);
+			ck_buf_put(&b, ",", 1);
 		first = 0;
-		sb_json_string(&b, t->name);
-		sb_str(&b, ":{\"dtype\":\"");
-		sb_str(&b, ck_dtype_name(t->dtype));
-		sb_str(&b, "\",\"shape\":[");
+		json_str(&b, t->name);
+		ck_buf_str(&b, ":{\"dtype\":\"");
+		ck_buf_str(&b, ck_dtype_name(t->dtype));
+		ck_buf_str(&b, "\",\"shape\":[");
 		for (int d = 0; d < t->ndim; d++) {
 			snprintf(num, sizeof num, "%s%lld", d ? "," : "", (long long)t->shape[d]);
-			sb_str(&b, num);
+			ck_buf_str(&b, num);
 		}
 		snprintf(num, sizeof num, "],\"data_offsets\":[%llu,%llu]}",
 			 (unsigned long long)t->begin, (unsigned long long)t->end);
-		sb_str(&b, num);
+		ck_buf_str(&b, num);
 	}
-	sb_put(&b, "}", 1);
+	ck_buf_put(&b, "}", 1);
 	/* pad with spaces so the data starts 8-byte aligned */
-	while (!b.oom && b.len % 8)
-		sb_put(&b, " ", 1);
-	if (b.oom) {
+	while (!b.failed && b.len % 8)
+		ck_buf_put(&b, " ", 1);
+	if (b.failed) {
 		free(b.p);
 		ck_fail("out of memory building the safetensors header");
 		return NULL;

@@ -40,43 +40,17 @@ enum {
 
 /* A pickle being built in memory, with the memo counter. */
 typedef struct {
-	unsigned char *p;
-	size_t len, cap;
-	int oom;
+	ck_buf out;
 	uint32_t memo; /* next memo index */
 } pickle;
 
-static void pk_bytes(pickle *pk, const void *s, size_t n)
-{
-	if (pk->oom)
-		return;
-	if (n > SIZE_MAX / 2 - pk->len) {
-		pk->oom = 1;
-		return;
-	}
-	if (pk->len + n > pk->cap) {
-		size_t cap = pk->cap ? pk->cap : 4096;
-		while (cap < pk->len + n)
-			cap *= 2;
-		unsigned char *p = realloc(pk->p, cap);
-		if (!p) {
-			pk->oom = 1;
-			return;
-		}
-		pk->p = p;
-		pk->cap = cap;
-	}
-	memcpy(pk->p + pk->len, s, n);
-	pk->len += n;
-}
-
-static void pk_op(pickle *pk, unsigned char op) { pk_bytes(pk, &op, 1); }
+static void pk_op(pickle *pk, unsigned char op) { ck_buf_put(&pk->out, &op, 1); }
 
 static void pk_u32(pickle *pk, unsigned char op, uint32_t v)
 {
 	unsigned char b[5] = {op, (unsigned char)v, (unsigned char)(v >> 8),
 			      (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
-	pk_bytes(pk, b, 5);
+	ck_buf_put(&pk->out, b, 5);
 }
 
 /* Memoize the object just built; returns its memo index. */
@@ -85,7 +59,7 @@ static uint32_t pk_put(pickle *pk)
 	uint32_t i = pk->memo++;
 	if (i < 256) {
 		unsigned char b[2] = {OP_BINPUT, (unsigned char)i};
-		pk_bytes(pk, b, 2);
+		ck_buf_put(&pk->out, b, 2);
 	} else {
 		pk_u32(pk, OP_LONG_BINPUT, i);
 	}
@@ -96,7 +70,7 @@ static void pk_get(pickle *pk, uint32_t i)
 {
 	if (i < 256) {
 		unsigned char b[2] = {OP_BINGET, (unsigned char)i};
-		pk_bytes(pk, b, 2);
+		ck_buf_put(&pk->out, b, 2);
 	} else {
 		pk_u32(pk, OP_LONG_BINGET, i);
 	}
@@ -108,10 +82,10 @@ static void pk_int(pickle *pk, uint64_t v)
 {
 	if (v < 256) {
 		unsigned char b[2] = {OP_BININT1, (unsigned char)v};
-		pk_bytes(pk, b, 2);
+		ck_buf_put(&pk->out, b, 2);
 	} else if (v < 65536) {
 		unsigned char b[3] = {OP_BININT2, (unsigned char)v, (unsigned char)(v >> 8)};
-		pk_bytes(pk, b, 3);
+		ck_buf_put(&pk->out, b, 3);
 	} else if (v < 0x80000000u) {
 		pk_u32(pk, OP_BININT, (uint32_t)v);
 	} else {
@@ -119,7 +93,7 @@ static void pk_int(pickle *pk, uint64_t v)
 		unsigned char b[11] = {OP_LONG1, (unsigned char)(bits / 8 + 1)};
 		for (int i = 0; i < b[1]; i++)
 			b[2 + i] = i < 8 ? (unsigned char)(v >> (8 * i)) : 0;
-		pk_bytes(pk, b, 2 + (size_t)b[1]);
+		ck_buf_put(&pk->out, b, 2 + (size_t)b[1]);
 	}
 }
 
@@ -128,7 +102,7 @@ static uint32_t pk_str(pickle *pk, const char *s)
 {
 	size_t n = strlen(s);
 	pk_u32(pk, OP_BINUNICODE, (uint32_t)n);
-	pk_bytes(pk, s, n);
+	ck_buf_put(&pk->out, s, n);
 	return pk_put(pk);
 }
 
@@ -149,10 +123,10 @@ static void pk_global(pickle *pk, const char *module, const char *name, uint32_t
 		return;
 	}
 	pk_op(pk, OP_GLOBAL);
-	pk_bytes(pk, module, strlen(module));
-	pk_bytes(pk, "\n", 1);
-	pk_bytes(pk, name, strlen(name));
-	pk_bytes(pk, "\n", 1);
+	ck_buf_put(&pk->out, module, strlen(module));
+	ck_buf_put(&pk->out, "\n", 1);
+	ck_buf_put(&pk->out, name, strlen(name));
+	ck_buf_put(&pk->out, "\n", 1);
 	*slot = pk_put(pk);
 }
 
@@ -476,7 +450,7 @@ static int build_pickle(ts_writer *w, pickle *pk)
 	long next_key = 0;
 	char keybuf[32];
 
-	pk_bytes(pk, (unsigned char[]){OP_PROTO, 2}, 2);
+	ck_buf_put(&pk->out, (unsigned char[]){OP_PROTO, 2}, 2);
 	pk_global(pk, "collections", "OrderedDict", &od);
 	pk_op(pk, OP_EMPTY_TUPLE);
 	pk_op(pk, OP_REDUCE);
@@ -533,7 +507,7 @@ static int build_pickle(ts_writer *w, pickle *pk)
 			pk_op(pk, group_len > 1 ? OP_SETITEMS : OP_SETITEM);
 	}
 	pk_op(pk, OP_STOP);
-	if (pk->oom)
+	if (pk->out.failed)
 		return ck_fail("%s: out of memory building data.pkl", w->label);
 	for (size_t i = 0; i < w->nst; i++)
 		if (w->st[i].key < 0)
@@ -574,8 +548,8 @@ int ts_writer_begin(ts_writer *w, int fd, const char *label)
 	pickle pk = {0};
 	int rc = build_pickle(w, &pk);
 	if (rc == 0)
-		rc = small_record(w, "data.pkl", pk.p, pk.len);
-	free(pk.p);
+		rc = small_record(w, "data.pkl", pk.out.p, pk.out.len);
+	free(pk.out.p);
 	if (rc < 0 || small_record(w, "byteorder", "little", 6) < 0)
 		return -1;
 	return flush_stage(w);

@@ -64,6 +64,35 @@ char *ck_strdup(const char *s)
 	return p;
 }
 
+void ck_buf_put(ck_buf *b, const void *data, size_t n)
+{
+	if (b->failed)
+		return;
+	if (n > SIZE_MAX - 1 - b->len) {
+		b->failed = 1;
+		ck_fail("out of memory: a buffer of %zu bytes cannot grow by %zu", b->len, n);
+		return;
+	}
+	size_t need = b->len + n + 1; /* + the NUL */
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < need)
+			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+		char *p = ck_realloc(b->p, cap);
+		if (!p) {
+			b->failed = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+void ck_buf_str(ck_buf *b, const char *s) { ck_buf_put(b, s, strlen(s)); }
+
 int ck_read_full(int fd, void *buf, size_t n, const char *label)
 {
 	char *p = buf;

@@ -32,6 +32,20 @@ void *ck_calloc(size_t n, size_t size);
 void *ck_realloc(void *p, size_t n);
 char *ck_strdup(const char *s);
 
+/* A growable byte buffer for text or binary built in memory. An append that
+ * cannot grow it (out of memory, or a size past SIZE_MAX) sets failed, with a
+ * ck_fail message, and every later append does nothing, so a writer checks
+ * once at the end. A caller may set failed itself to stop writing after an
+ * error of its own. p is NULL until the first append, then NUL-terminated one
+ * past len. The caller owns p (free(p)). Start from ck_buf b = {0}. */
+typedef struct {
+	char *p;
+	size_t len, cap;
+	int failed;
+} ck_buf;
+void ck_buf_put(ck_buf *b, const void *data, size_t n);
+void ck_buf_str(ck_buf *b, const char *s); /* s without its NUL */
+
 /* Read a whole (small) file into memory, refusing files over max_bytes.
  * The buffer gets a trailing NUL that is not counted in *len. */
 int ck_read_file(const char *path, size_t max_bytes, char **data, size_t *len);
