@@ -30,7 +30,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 PROTOC_C ?= protoc-c
 CK_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -I$(BUILD)/proto $(SANFLAGS)
-CK_LDLIBS := -lprotobuf-c -ljansson -lcrypto -lsnappy -lm
+CK_LDLIBS := -lprotobuf-c -ljansson -lcrypto -lsnappy -lm -pthread
 
 PROTOS := $(wildcard src/proto/*.proto)
 PROTO_C := $(patsubst src/proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTOS))

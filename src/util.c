@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -177,12 +178,57 @@ static struct {
 } hashed[MAX_HASHED];
 static int nhashed;
 
-int ck_write_full(int fd, const void *buf, size_t n, const char *label)
+/* A large hashed write is hashed by a helper thread while write() runs:
+ * SHA-256 costs about as much CPU as copying the bytes into the page cache,
+ * and a writer of large files (pt-pack) is otherwise the slowest stage of a
+ * pipeline. One job at a time; the writer waits for it before returning, so
+ * the caller's buffer is free and the hash sees the bytes in order. */
+#define HASH_IN_THREAD_MIN (256u << 10)
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, busy, ok;
+	EVP_MD_CTX *md;
+	const void *buf;
+	size_t n;
+} hasher = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, NULL, NULL, 0};
+
+static void *hasher_main(void *arg)
 {
-	for (int i = 0; i < nhashed; i++)
-		if (hashed[i].fd == fd && EVP_DigestUpdate(hashed[i].md, buf, n) != 1)
-			return ck_fail("%s: cannot compute SHA-256", label);
-	const char *p = buf;
+	(void)arg;
+	pthread_mutex_lock(&hasher.mu);
+	for (;;) {
+		while (!hasher.busy)
+			pthread_cond_wait(&hasher.cv, &hasher.mu);
+		pthread_mutex_unlock(&hasher.mu);
+		int ok = EVP_DigestUpdate(hasher.md, hasher.buf, hasher.n) == 1;
+		pthread_mutex_lock(&hasher.mu);
+		hasher.ok = ok;
+		hasher.busy = 0;
+		pthread_cond_broadcast(&hasher.cv);
+	}
+	return NULL;
+}
+
+/* Start the thread once, with every signal blocked in it (the atomic-output
+ * cleanup runs in the main thread). 0 if it cannot start: hash inline. */
+static int hasher_ready(void)
+{
+	if (!hasher.started) {
+		sigset_t all, old;
+		pthread_t t;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		hasher.started = pthread_create(&t, NULL, hasher_main, NULL) == 0 ? 1 : -1;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (hasher.started == 1)
+			pthread_detach(t);
+	}
+	return hasher.started == 1;
+}
+
+static int write_all(int fd, const char *p, size_t n, const char *label)
+{
 	while (n) {
 		ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
 		if (w < 0) {
@@ -194,6 +240,37 @@ int ck_write_full(int fd, const void *buf, size_t n, const char *label)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int ck_write_full(int fd, const void *buf, size_t n, const char *label)
+{
+	EVP_MD_CTX *md = NULL;
+	for (int i = 0; i < nhashed; i++)
+		if (hashed[i].fd == fd)
+			md = hashed[i].md;
+	if (!md)
+		return write_all(fd, buf, n, label);
+	if (n < HASH_IN_THREAD_MIN || !hasher_ready()) {
+		if (EVP_DigestUpdate(md, buf, n) != 1)
+			return ck_fail("%s: cannot compute SHA-256", label);
+		return write_all(fd, buf, n, label);
+	}
+	pthread_mutex_lock(&hasher.mu);
+	hasher.md = md;
+	hasher.buf = buf;
+	hasher.n = n;
+	hasher.busy = 1;
+	pthread_cond_broadcast(&hasher.cv);
+	pthread_mutex_unlock(&hasher.mu);
+	int rc = write_all(fd, buf, n, label);
+	pthread_mutex_lock(&hasher.mu);
+	while (hasher.busy)
+		pthread_cond_wait(&hasher.cv, &hasher.mu);
+	int ok = hasher.ok;
+	pthread_mutex_unlock(&hasher.mu);
+	if (rc == 0 && !ok)
+		rc = ck_fail("%s: cannot compute SHA-256", label);
+	return rc;
 }
 
 int ck_read_file(const char *path, size_t max_bytes, char **data, size_t *len)

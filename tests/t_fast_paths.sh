@@ -107,6 +107,19 @@ for f in "$T"/pks/*; do
 	[ "$(awk -v p="$f" '$7 == p { print $1 }' "$T/pks.cache")" = "$(sha256sum "$f" | cut -d' ' -f1)" ] || bad=1
 done
 check_eq "digest cache: every shard and index hashed right" 0 "$bad"
+# large writes are hashed by a helper thread while write() runs: tensors of
+# 4 MB and more (pt-pack writes 4 MiB at a time), cast and not, both formats
+"$TB/st_make" big:F32:1500,2049 small:F16:7 bf:BF16:3001,700 huge:F32:3,1100000 >"$T/big.st"
+bad=0
+for d in "" "--dtype bf16"; do
+	rm -rf "$T/pkb" "$T/pkb.cache"
+	# shellcheck disable=SC2086
+	"$B/pt-pack" "$T/big.st" -o "$T/pkb/" --format both $d --digest-cache "$T/pkb.cache" || bad=1
+	for f in "$T"/pkb/*; do
+		[ "$(awk -v p="$f" '$7 == p { print $1 }' "$T/pkb.cache")" = "$(sha256sum "$f" | cut -d' ' -f1)" ] || bad=1
+	done
+done
+check_eq "large outputs (hashed in a thread while written): the true SHA-256, with and without a cast" 0 "$bad"
 check "pt-pack to stdout with --digest-cache" sh -c "'$B/pt-pack' '$T/sel.remap.st' -o - --format safetensors --digest-cache '$T/so.cache' | cmp - '$T/pk/model.safetensors'"
 
 # ---- concurrent digest caches merge ---------------------------------------------
