@@ -968,17 +968,12 @@ cfgmap *cfgmap_load(const char *dir)
 		f->nullable = generic_keys[i].nullable;
 		f->written = 1;
 	}
-	size_t pos = 0, line = 0;
-	while (pos < len) {
-		const char *s = text + pos;
-		const char *nl = memchr(s, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - s) : len - pos;
-		pos += n + (nl ? 1 : 0);
-		line++;
-		if (memchr(s, 0, n)) {
-			ck_fail("%s: line %zu: NUL byte", m->path, line);
-			goto fail;
-		}
+	ck_lines L = {.text = text, .len = len, .label = m->path};
+	const char *s;
+	size_t n;
+	int more;
+	while ((more = ck_line_next(&L, &s, &n)) > 0) {
+		size_t line = L.line;
 		tok t[MAX_TOKENS];
 		size_t nt;
 		if (tokenize(m->path, line, s, n, t, &nt) < 0)
@@ -996,6 +991,8 @@ cfgmap *cfgmap_load(const char *dir)
 		if (parse_line(m, line, t, nt) < 0)
 			goto fail;
 	}
+	if (more < 0)
+		goto fail;
 	if (!m->model_type || !m->default_arch) {
 		ck_fail("%s: needs a model_type line and a default-arch line", m->path);
 		goto fail;

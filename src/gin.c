@@ -153,17 +153,12 @@ gin_file *gin_parse(const char *label, const char *text, size_t len)
 		free(g);
 		return NULL;
 	}
-	size_t pos = 0, line = 0;
-	while (pos < len) {
-		const char *s = text + pos;
-		const char *nl = memchr(s, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - s) : len - pos;
-		pos += n + (nl ? 1 : 0);
-		line++;
-		if (memchr(s, 0, n)) {
-			ck_fail("%s: line %zu: NUL byte", label, line);
-			goto fail;
-		}
+	ck_lines L = {.text = text, .len = len, .label = label};
+	const char *s, *c;
+	size_t n, cn;
+	int got;
+	while ((got = ck_line_next(&L, &s, &n)) > 0) {
+		size_t line = L.line;
 		while (n && is_space(*s))
 			s++, n--;
 		if (n == 0 || *s == '#' || starts_word(s, n, "import") || starts_word(s, n, "from") ||
@@ -186,21 +181,14 @@ gin_file *gin_parse(const char *label, const char *text, size_t len)
 			free(v.p);
 			goto fail;
 		}
-		while (more && pos < len) {
-			const char *c = text + pos;
-			const char *cnl = memchr(c, '\n', len - pos);
-			size_t cn = cnl ? (size_t)(cnl - c) : len - pos;
-			pos += cn + (cnl ? 1 : 0);
-			line++;
-			if (memchr(c, 0, cn)) {
-				free(v.p);
-				ck_fail("%s: line %zu: NUL byte", label, line);
-				goto fail;
-			}
-			if (scan_value_line(g, line, c, cn, &v, &depth, &more) < 0) {
+		while (more && (got = ck_line_next(&L, &c, &cn)) > 0)
+			if (scan_value_line(g, L.line, c, cn, &v, &depth, &more) < 0) {
 				free(v.p);
 				goto fail;
 			}
+		if (got < 0) {
+			free(v.p);
+			goto fail;
 		}
 		if (more) {
 			free(v.p);
@@ -212,6 +200,8 @@ gin_file *gin_parse(const char *label, const char *text, size_t len)
 			goto fail;
 		}
 	}
+	if (got < 0)
+		goto fail;
 	return g;
 fail:
 	gin_free(g);

@@ -62,13 +62,12 @@ static int parse_shape(const char *s, size_t n, tl_tensor *t)
 int tensor_list_parse(const char *label, const char *text, size_t len, tensor_list *out)
 {
 	tensor_list tl = {0};
-	size_t cap = 0, line = 0, pos = 0;
-	while (pos < len) {
-		line++;
-		const char *s = text + pos;
-		const char *nl = memchr(s, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - s) : len - pos;
-		pos += n + (nl ? 1 : 0);
+	size_t cap = 0;
+	ck_lines L = {.text = text, .len = len};
+	const char *s;
+	size_t n;
+	while (ck_line_next(&L, &s, &n) > 0) {
+		size_t line = L.line;
 		const char *t1 = memchr(s, '\t', n);
 		const char *t2 = t1 ? memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - s)) : NULL;
 		/* tensor-remap --list adds a 4th column "=TARGET" to tied names */

@@ -541,6 +541,21 @@ void ck_pipe_grow(int fd)
 		fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }
 
+int ck_line_next(ck_lines *L, const char **s, size_t *n)
+{
+	if (L->pos >= L->len)
+		return 0;
+	const char *p = L->text + L->pos;
+	const char *nl = memchr(p, '\n', L->len - L->pos);
+	*s = p;
+	*n = nl ? (size_t)(nl - p) : L->len - L->pos;
+	L->pos += *n + (nl ? 1 : 0);
+	L->line++;
+	if (L->label && memchr(p, 0, *n))
+		return ck_fail("%s: line %zu: NUL byte", L->label, L->line);
+	return 1;
+}
+
 int ck_parse_u64(const char *s, uint64_t *out)
 {
 	if (!s || !*s)

@@ -87,6 +87,16 @@ int ck_sha256_file(const char *path, char hex[65]);
  * less often. The kernel may refuse, which only costs speed. */
 void ck_pipe_grow(int fd);
 
+/* The lines of a text, one at a time: ck_line_next sets *s and *n to the
+ * next line (without its '\n'), counts it in L->line and returns 1; 0 at
+ * the end. With a label, a NUL byte in a line is an error: -1 with
+ * "LABEL: line N: NUL byte" (a text format never holds one). */
+typedef struct {
+	const char *text, *label;
+	size_t len, pos, line;
+} ck_lines;
+int ck_line_next(ck_lines *L, const char **s, size_t *n);
+
 /* Parse a decimal unsigned integer that must fill the whole string. */
 int ck_parse_u64(const char *s, uint64_t *out);
 
