@@ -117,6 +117,9 @@ int ck_source_read(ck_source *s, size_t i, void *buf, uint64_t n)
 	if (!s->e[i].supported)
 		return ck_fail("%s: tensor %s: type %s is not supported", ck_source_label(s),
 			       s->e[i].name, s->e[i].type_name);
+	if (n != s->e[i].nbytes)
+		return ck_fail("%s: tensor %s: read of %llu bytes, it has %llu", ck_source_label(s),
+			       s->e[i].name, (unsigned long long)n, (unsigned long long)s->e[i].nbytes);
 	return s->ops->read(s->h, i, buf, n);
 }
 

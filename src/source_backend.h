@@ -29,6 +29,7 @@ typedef struct {
 	 * close. tied_to may only name a tensor before i. */
 	void (*entry)(void *h, size_t i, ck_source_entry *e);
 	int (*check)(void *h); /* may be NULL: nothing to check */
+	/* n is the entry's nbytes: ck_source_read checked it. */
 	int (*read)(void *h, size_t i, void *buf, uint64_t n);
 	/* Both may be NULL: tensors are then always read (see source.h). */
 	int (*map)(void *h, size_t i, ck_source_view *v);
