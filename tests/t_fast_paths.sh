@@ -187,19 +187,21 @@ case $out in *"HASH must be full or pinned"*) ok "HASH must be full or pinned" ;
 # ---- progress: a line on a terminal only ------------------------------------------
 # The stream arrives in two parts half a second apart, so the work lasts
 # long enough for the line to be drawn.
+# A file, not a shell function: script(1) runs its command with $SHELL, which
+# may be dash (it drops exported bash functions).
 n=$(stat -c %s "$T/sel.remap.st")
-slow() { head -c $((n - 64)) "$T/sel.remap.st"; sleep 0.6; tail -c 64 "$T/sel.remap.st"; }
-slow | "$B/pt-pack" -o "$T/pg1/" 2>"$T/pg1.err"
+printf '#!/bin/sh\nhead -c %s "%s"; sleep 0.6; tail -c 64 "%s"\n' \
+	$((n - 64)) "$T/sel.remap.st" "$T/sel.remap.st" >"$T/slow.sh"
+chmod +x "$T/slow.sh"
+"$T/slow.sh" | "$B/pt-pack" -o "$T/pg1/" 2>"$T/pg1.err"
 check_eq "progress: silent when stderr is not a terminal" "" "$(cat "$T/pg1.err")"
 if command -v script >/dev/null 2>&1; then
-	export -f slow
-	export n T
-	script -qec "bash -c slow | '$B/pt-pack' -o '$T/pg2/'" /dev/null >"$T/pg2.out" 2>&1
+	script -qec "'$T/slow.sh' | '$B/pt-pack' -o '$T/pg2/'" /dev/null >"$T/pg2.out" 2>&1
 	case $(cat "$T/pg2.out") in
 	*"tensors, "*" MB/s"*) ok "progress: a line on a terminal" ;;
 	*) fail "progress: no line on a terminal: $(od -c "$T/pg2.out" | head -3)" ;;
 	esac
-	script -qec "bash -c slow | '$B/pt-pack' -q -o '$T/pg3/'" /dev/null >"$T/pg3.out" 2>&1
+	script -qec "'$T/slow.sh' | '$B/pt-pack' -q -o '$T/pg3/'" /dev/null >"$T/pg3.out" 2>&1
 	check_eq "progress: -q silences it" "" "$(cat "$T/pg3.out")"
 	check "the outputs are the same" cmp "$T/pg2/model.safetensors" "$T/pg1/model.safetensors"
 fi
