@@ -169,11 +169,12 @@ $(1)/.ckptconv/tensors.list.stamp: $(1)/.ckptconv/weights.key
 	@touch $$@
 $(1)/.ckptconv/tensors.list: $(1)/.ckptconv/tensors.list.stamp ;
 
-# The weights: ckpt-extract --remap is `ckpt-extract | tensor-remap` in one
-# process (the same stream, one pipe less), and reads only the tensors the
-# rules keep (optimizer slots, often two thirds of the data, are never read).
-$(1)/.ckptconv/weights.done: SHELL := /bin/bash
-$(1)/.ckptconv/weights.done: .SHELLFLAGS := -o pipefail -ec
+# The weights: pt-pack --checkpoint --remap writes what `ckpt-extract |
+# tensor-remap | pt-pack` would, in one process (two threads, no pipe), and
+# reads only the tensors the rules keep (optimizer slots, often two thirds of
+# the data, are never read).
+$(1)/.ckptconv/weights.done: SHELL := /bin/sh
+$(1)/.ckptconv/weights.done: .SHELLFLAGS := -ec
 $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
 	@# temporary files of a run killed with SIGKILL (other signals remove them)
 	@rm -f $(1)/model*.tmp.* $(1)/pytorch_model*.tmp.*
@@ -181,8 +182,8 @@ $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
 	@# HASH=full: the checkpoint's files are hashed for the manifest while
 	@# the conversion reads them (into the digest cache)
 	$$(if $$(filter full,$$(ckptconv.$(1).HASH)),$$(ckptconv.$(1).DIGEST) --files-from $$<.files > /dev/null & hashing=$$$$!;) \
-	$(CKPTCONV_BIN)/ckpt-extract $$(ckptconv.$(1).CKPT) --remap $$(ckptconv.$(1).RULES) $$(ckptconv.$(1).RULE_ARGS) \
-	  | $(CKPTCONV_BIN)/pt-pack --format $$(ckptconv.$(1).FORMAT) \
+	$(CKPTCONV_BIN)/pt-pack --checkpoint $$(ckptconv.$(1).CKPT) --remap $$(ckptconv.$(1).RULES) $$(ckptconv.$(1).RULE_ARGS) \
+	    --format $$(ckptconv.$(1).FORMAT) \
 	    $$(if $$(ckptconv.$(1).DTYPE),--dtype $$(ckptconv.$(1).DTYPE)) \
 	    $$(if $$(ckptconv.$(1).SHARD),--max-shard-size $$(ckptconv.$(1).SHARD)) \
 	    --digest-cache $(1)/.ckptconv/digest.cache -o $(1)/ \

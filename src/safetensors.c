@@ -216,6 +216,20 @@ fail:
 	return NULL;
 }
 
+st_reader *st_reader_parse(const char *text, size_t len, const char *label)
+{
+	st_reader *r = ck_calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	r->cur = -1;
+	r->label = ck_strdup(label ? label : "-");
+	if (r->label && parse_header(r, text, len) == 0)
+		return r;
+	st_reader_free(r);
+	return NULL;
+}
+
 void st_reader_free(st_reader *r)
 {
 	if (!r)
@@ -343,7 +357,9 @@ struct st_writer {
 	size_t nmeta, metacap;
 	uint64_t total;   /* declared data bytes */
 	uint64_t written; /* data bytes accepted so far */
-	int fd;
+	int fd;         /* st_writer_begin's */
+	ck_put_fn put;  /* where the bytes go; NULL before the header */
+	void *put_ctx;
 	char *label;
 	unsigned char *buf;
 	size_t buflen;
@@ -558,7 +574,19 @@ char *st_writer_header(st_writer *w, size_t *len)
 	return b.p;
 }
 
+static int put_fd(void *ctx, const void *buf, size_t n)
+{
+	st_writer *w = ctx;
+	return ck_write_full(w->fd, buf, n, w->label);
+}
+
 int st_writer_begin(st_writer *w, int fd, const char *label)
+{
+	w->fd = fd;
+	return st_writer_begin_put(w, put_fd, w, label);
+}
+
+int st_writer_begin_put(st_writer *w, ck_put_fn put, void *ctx, const char *label)
 {
 	char **names = ck_calloc(w->n, sizeof *names);
 	if (!names)
@@ -586,16 +614,16 @@ int st_writer_begin(st_writer *w, int fd, const char *label)
 		lenbuf[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
 	w->label = ck_strdup(label);
 	w->buf = ck_malloc(WBUF_SIZE);
-	w->fd = fd;
-	int rc = (!w->label || !w->buf || ck_write_full(fd, lenbuf, 8, label) < 0 ||
-		  ck_write_full(fd, h, hlen, label) < 0) ? -1 : 0;
+	w->put = put;
+	w->put_ctx = ctx;
+	int rc = (!w->label || !w->buf || put(ctx, lenbuf, 8) < 0 || put(ctx, h, hlen) < 0) ? -1 : 0;
 	free(h);
 	return rc;
 }
 
 static int flush(st_writer *w)
 {
-	if (w->buflen && ck_write_full(w->fd, w->buf, w->buflen, w->label) < 0)
+	if (w->buflen && w->put(w->put_ctx, w->buf, w->buflen) < 0)
 		return -1;
 	w->buflen = 0;
 	return 0;
@@ -603,7 +631,7 @@ static int flush(st_writer *w)
 
 int st_writer_write(st_writer *w, const void *buf, size_t n)
 {
-	if (w->fd < 0)
+	if (!w->put)
 		return ck_fail("safetensors writer: data before header");
 	if (n > w->total - w->written)
 		return ck_fail("%s: more data than the header declares", w->label);
@@ -611,7 +639,7 @@ int st_writer_write(st_writer *w, const void *buf, size_t n)
 	if (n >= WBUF_SIZE / 2) {
 		if (flush(w) < 0)
 			return -1;
-		return ck_write_full(w->fd, buf, n, w->label);
+		return w->put(w->put_ctx, buf, n);
 	}
 	if (w->buflen + n > WBUF_SIZE && flush(w) < 0)
 		return -1;
@@ -622,7 +650,7 @@ int st_writer_write(st_writer *w, const void *buf, size_t n)
 
 int st_writer_end(st_writer *w)
 {
-	if (w->fd < 0)
+	if (!w->put)
 		return ck_fail("safetensors writer: end before header");
 	if (flush(w) < 0)
 		return -1;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "dtype.h"
+#include "util.h"
 
 #define ST_MAX_HEADER 100000000u /* the limit Hugging Face readers enforce */
 #define ST_ALIAS_PREFIX "ckptconv.alias."
@@ -44,6 +45,10 @@ typedef struct st_reader st_reader;
 /* Read and validate the header from fd (a file or a pipe). label names the
  * input in error messages. */
 st_reader *st_reader_open(int fd, const char *label);
+/* A reader of a header read by the caller (its JSON text, len bytes, the
+ * length prefix taken off), for a caller that takes the data itself: the
+ * tensor list and metadata, validated as st_reader_open does. */
+st_reader *st_reader_parse(const char *text, size_t len, const char *label);
 void st_reader_free(st_reader *r);
 
 size_t st_count(const st_reader *r);
@@ -84,6 +89,8 @@ int st_writer_meta_from(st_writer *w, const st_reader *r);
 size_t st_writer_count(const st_writer *w);
 /* Write the header to fd; label names the output in errors. */
 int st_writer_begin(st_writer *w, int fd, const char *label);
+/* The same, the header and then the data going to put instead. */
+int st_writer_begin_put(st_writer *w, ck_put_fn put, void *ctx, const char *label);
 /* Append data bytes (in tensor order; may span tensors). */
 int st_writer_write(st_writer *w, const void *buf, size_t n);
 /* Flush and check that exactly the declared bytes were written. */

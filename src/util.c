@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char errbuf[1024];
+static _Thread_local char errbuf[1024];
 
 int ck_fail(const char *fmt, ...)
 {

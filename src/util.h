@@ -11,7 +11,7 @@
 #define CK_VERSION "0.1.0"
 
 /* Record the error message for the current failure (printf-style). Always
- * returns -1 so callers can `return ck_fail(...)`. */
+ * returns -1 so callers can `return ck_fail(...)`. Each thread has its own. */
 int ck_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last recorded message. */
 const char *ck_errmsg(void);
@@ -59,6 +59,9 @@ int ck_pread_full(int fd, void *buf, size_t n, uint64_t off, const char *label);
 int ck_read_fd(int fd, const char *label, size_t max_bytes, char **data, size_t *len);
 /* Write exactly n bytes; -1 on error (EPIPE included). */
 int ck_write_full(int fd, const void *buf, size_t n, const char *label);
+/* A destination of bytes in order (a stream writer's, when not a
+ * descriptor): 0, or -1 with a ck_fail message. */
+typedef int (*ck_put_fn)(void *ctx, const void *buf, size_t n);
 
 /* An output file that appears at its path only when committed: data goes to
  * PATH.tmp.XXXXXX in the same directory and is renamed on commit. The

@@ -107,6 +107,8 @@ $P/pairs_check.py "$T/ft_stsb.st" "$T/stsb/model.safetensors" "sts-b: regression
 "$B/ckpt-extract" "$T/ft_sst2" | "$B/tensor-remap" --arg task=sst-2 "$CK_ROOT/models/xlnet/tensors.rules" >"$T/sst2.piped.st"
 check "ckpt-extract --remap --arg task=sst-2: the bytes of | tensor-remap --arg" sh -c \
 	"'$B/ckpt-extract' '$T/ft_sst2' --remap '$CK_ROOT/models/xlnet/tensors.rules' --arg task=sst-2 | cmp - '$T/sst2.piped.st'"
+check "the Make path (pt-pack --checkpoint --arg task=sst-2): the bytes of the pipeline" sh -c \
+	"'$B/pt-pack' '$T/sst2.piped.st' -o - --format safetensors | cmp - '$T/sst2/model.safetensors'"
 check_eq "sst-2: classification, two labels" "XLNetForSequenceClassification 2 sst-2" \
 	"$(cfg sst2 'c["architectures"][0], len(c.get("id2label", {0: 0, 1: 1})), c["finetuning_task"]' | tr -d "(),'")"
 $P/pairs_check.py "$T/ft_sst2.st" "$T/sst2/model.safetensors" "sst-2: classification head and summary" \

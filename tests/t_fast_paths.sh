@@ -1,6 +1,7 @@
 # The fast paths give the same bytes as the plain ones: only the tensors the
 # rules keep are extracted (tensor-remap --list --needed, ckpt-extract
-# --names-from; ckpt-extract --remap, which also saves a pipe); outputs are
+# --names-from; ckpt-extract --remap, which also saves a pipe; pt-pack
+# --checkpoint, which saves the other); outputs are
 # hashed while written (pt-pack --digest-cache) and the manifest holds the
 # true SHA-256 of every file; key-file stamps (ckpt-ls --key-files,
 # HASH=full|pinned); concurrent digest caches merge; pt-pack's progress line
@@ -67,6 +68,44 @@ check_exit "--verify-only with --remap is a usage error" 2 "$B/ckpt-extract" "$B
 check_exit "--remap twice is a usage error" 2 "$B/ckpt-extract" "$BERT" --remap "$RULES" --remap "$RULES" -o "$T/x.st"
 [ -e "$T/x.st" ] && fail "a failed run left its output" || ok "no failed run left an output"
 
+# ---- pt-pack --checkpoint: `ckpt-extract [--remap] | pt-pack` in one process ----
+for c in albert:albert/input bert:bert/input gpt:gpt/input gpt2:gpt2/input t5:t5/input \
+	transfo_xl:transfo_xl/input xlm:xlm/input/mlm_tiny_enfr.pth xlnet:xlnet/input; do
+	m=${c%%:*} in=$G/${c#*:}
+	rm -rf "$T/cp1" "$T/cp2"
+	"$B/ckpt-extract" "$in" --remap "$CK_ROOT/models/$m/tensors.rules" | "$B/pt-pack" --format both -o "$T/cp1/"
+	check "pt-pack --checkpoint --remap ($m) runs" "$B/pt-pack" --checkpoint "$in" \
+		--remap "$CK_ROOT/models/$m/tensors.rules" --format both -o "$T/cp2/"
+	check "... the same .safetensors as the pipeline" cmp "$T/cp1/model.safetensors" "$T/cp2/model.safetensors"
+	check "... the same .bin as the pipeline" cmp "$T/cp1/pytorch_model.bin" "$T/cp2/pytorch_model.bin"
+done
+rm -rf "$T/cp1" "$T/cp2"
+"$B/ckpt-extract" "$BERT" | "$B/pt-pack" --dtype f16 --max-shard-size 100KB --format both -o "$T/cp1/"
+check "pt-pack --checkpoint, no rules, cast and sharded" "$B/pt-pack" --checkpoint "$BERT" \
+	--dtype f16 --max-shard-size 100KB --format both -o "$T/cp2/"
+check_eq "... the same files" "$(ls "$T/cp1")" "$(ls "$T/cp2")"
+check "... with the same bytes" diff -r "$T/cp1" "$T/cp2"
+check "a corrupt Adam slot: pt-pack --checkpoint --remap, which drops it, converts" \
+	"$B/pt-pack" --checkpoint "$W" --remap "$RULES" -o "$T/slot.safetensors"
+check "... to the stream's bytes" sh -c "'$B/pt-pack' '$T/all.remap.st' -o - --format safetensors | cmp - '$T/slot.safetensors'"
+# a kept tensor corrupt: the extracting thread's error ends the run, nothing is left
+K=$T/kept && mkdir -p "$K" && cp "$G/bert/input/"* "$K/" && chmod u+w "$K/"*
+off=$($PY -c 'import json,sys; t=[t for t in json.load(sys.stdin)["tensors"] if t["name"]=="cls/predictions/output_bias"][0]; print(t["offset"])' \
+	<<<"$("$B/ckpt-ls" --json "$K")")
+printf '\377' | dd of="$K/model.ckpt-100000.data-00000-of-00001" bs=1 seek="$off" conv=notrunc status=none
+check_fails "pt-pack --checkpoint: a corrupt kept tensor is named" "cls/predictions/output_bias" \
+	"$B/pt-pack" --checkpoint "$K" --remap "$RULES" --format both -o "$T/bad/out/"
+[ -e "$T/bad" ] && fail "a failed pt-pack --checkpoint left $(ls -R "$T/bad")" || ok "a failed pt-pack --checkpoint leaves nothing"
+check_fails "pt-pack --checkpoint: a missing checkpoint is named" "nonexistent" \
+	"$B/pt-pack" --checkpoint "$T/nonexistent" -o "$T/x.safetensors"
+check_fails "pt-pack --checkpoint: a missing rule file is named" "nonexistent.rules" \
+	"$B/pt-pack" --checkpoint "$BERT" --remap "$T/nonexistent.rules" -o "$T/x.safetensors"
+check_exit "pt-pack: --remap without --checkpoint is a usage error" 2 "$B/pt-pack" "$T/all.st" --remap "$RULES" -o "$T/x.safetensors"
+check_exit "pt-pack: IN and --checkpoint is a usage error" 2 "$B/pt-pack" "$T/all.st" --checkpoint "$BERT" -o "$T/x.safetensors"
+check_exit "pt-pack: --arg without --remap is a usage error" 2 "$B/pt-pack" --checkpoint "$BERT" --arg a=b -o "$T/x.safetensors"
+check_exit "pt-pack: --arg needs NAME=VALUE" 2 "$B/pt-pack" --checkpoint "$BERT" --remap "$RULES" --arg ab -o "$T/x.safetensors"
+[ -e "$T/x.safetensors" ] && fail "a failed pt-pack left its output" || ok "no failed pt-pack left an output"
+
 # ---- transposes are written a band of rows at a time --------------------------
 # (memory: the input plus two bands); several bands, edges, casts, reshapes
 cat >"$T/band.rules" <<'EOF'
@@ -87,6 +126,26 @@ $PY "$CK_ROOT/tests/py/st_expect.py" "$T/band.st" "$T/band.out" \
 	'same(o["d.t"], np.ascontiguousarray(i["d"].T).reshape(-1))' \
 	'same(o["e.t"], np.ascontiguousarray(i["e"].T))' \
 	'same(o["f.t"], np.ascontiguousarray(i["f"].astype(np.float64).T))' 2>&1 | sed 's/^\(ok\|FAIL\) - /\1 - band: /'
+
+# ---- pt-pack --checkpoint on streams larger than its ring (16 MiB) ----------------
+# The ring wraps, either side waits for the other, tensors of odd byte counts
+# straddle its end; a failure after the wrap still leaves nothing.
+rm -rf "$T/cp1" "$T/cp2"
+"$B/ckpt-extract" "$T/band.st" --remap "$T/band.rules" | "$B/pt-pack" --dtype bf16 --format both -o "$T/cp1/"
+check "a 57 MB stream through the ring, transposed and cast" "$B/pt-pack" --checkpoint "$T/band.st" \
+	--remap "$T/band.rules" --dtype bf16 --format both -o "$T/cp2/"
+check "... the same files as the pipeline" diff -r "$T/cp1" "$T/cp2"
+printf 'x0 F32 2000,2000\nx1 F16 3\nx2 F32 2001,1999\nx3 F32 1999,2003\n' >"$T/big.spec"
+mkdir -p "$T/big" && "$TB/mkckpt" "$T/big.spec" "$T/big/m"
+rm -rf "$T/cp1" "$T/cp2"
+"$B/ckpt-extract" "$T/big/m" | "$B/pt-pack" --format both -o "$T/cp1/"
+check "a 48 MB TF checkpoint through the ring" "$B/pt-pack" --checkpoint "$T/big/m" --format both -o "$T/cp2/"
+check "... the same files as the pipeline" diff -r "$T/cp1" "$T/cp2"
+off=$($PY -c 'import json,sys; t=[t for t in json.load(sys.stdin)["tensors"] if t["name"]=="x3"][0]; print(t["offset"] + 1000)' \
+	<<<"$("$B/ckpt-ls" --json "$T/big/m")")
+printf '\377' | dd of="$T/big/m.data-00000-of-00001" bs=1 seek="$off" conv=notrunc status=none
+check_fails "... its last tensor corrupt, 32 MB in: named" "x3" "$B/pt-pack" --checkpoint "$T/big/m" -o "$T/bigbad/"
+[ -e "$T/bigbad" ] && fail "the failed run left $(ls "$T/bigbad")" || ok "... and nothing is left"
 
 # ---- ckpt-ls --key-files ----------------------------------------------------
 check_eq "--key-files of a TF checkpoint: the index" "$("$B/ckpt-ls" --files "$BERT" | head -1)" \
@@ -174,7 +233,7 @@ check "a generated checkpoint converts" make -s -C "$T" -f "$T/gen.mk" "$W/genou
 { cat "$CK_ROOT/models/bert/example.spec"; echo "bert/pooler/dense/bias/adam_m F32 32"; } >"$T/more.spec"
 "$TB/mkckpt" "$T/more.spec" "$W/gen/bert_model.ckpt"
 ran=$(make --no-print-directory -C "$T" -f "$T/gen.mk" "$W/genout" 2>&1)
-case $ran in *ckpt-extract*) ok "a changed index reconverts" ;; *) fail "a changed index did not reconvert" ;; esac
+case $ran in *"pt-pack --checkpoint"*) ok "a changed index reconverts" ;; *) fail "a changed index did not reconvert" ;; esac
 check_eq "... and then nothing re-runs" "" "$(make -s -C "$T" -f "$T/gen.mk" "$W/genout" 2>&1)"
 
 cat >"$T/badhash.mk" <<MK

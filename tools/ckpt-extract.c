@@ -9,8 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "remap.h"
-#include "safetensors.h"
+#include "extract.h"
 #include "source.h"
 #include "util.h"
 
@@ -194,9 +193,6 @@ static void free_options(options *o)
 	free(o->list_text);
 }
 
-/* sel[i]: 0 not chosen, 1 chosen, TIED chosen and written as an alias */
-#define TIED 2
-
 /* Mark the chosen tensors; every NAME must exist and every REGEX match. */
 static int select_tensors(const ck_source *s, const options *o, char *sel)
 {
@@ -220,186 +216,12 @@ static int select_tensors(const ck_source *s, const options *o, char *sel)
 			return ck_fail("%s: no tensor matches --match %s", ck_source_label(s),
 				       o->re_text[k]);
 	}
-	for (size_t i = 0; i < n; i++) {
-		const ck_source_entry *e = ck_source_at(s, i);
-		if (sel[i] && !e->supported)
-			return ck_fail("%s: tensor %s: type %s cannot be extracted (choose other "
-				       "tensors with NAME or --match)",
-				       ck_source_label(s), e->name, e->type_name);
-	}
-	/* a second name of chosen data is an alias; alone it is a tensor */
-	for (size_t i = 0; i < n; i++) {
-		const ck_source_entry *e = ck_source_at(s, i);
-		long t = e->tied_to ? ck_source_find(s, e->tied_to) : -1;
-		if (sel[i] && t >= 0 && sel[t])
-			sel[i] = TIED;
-	}
 	return 0;
 }
 
-static const char *base_name(const char *p)
+static int put_out(void *out, const void *buf, size_t n)
 {
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
-static int add_metadata(const ck_source *s, st_writer *w)
-{
-	if (st_writer_meta(w, "format", "pt") < 0 || st_writer_meta(w, "ckptconv.version", CK_VERSION) < 0)
-		return -1;
-	for (const char *const *p = ck_source_provenance(s); *p; p++) {
-		char hex[65], key[4096];
-		if (ck_sha256_file(*p, hex) < 0)
-			return -1;
-		snprintf(key, sizeof key, "%s%s", ST_SHA_PREFIX, base_name(*p));
-		if (st_writer_meta(w, key, hex) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Declare the chosen tensors as they are; a second name as an alias. */
-static int declare(const ck_source *s, const char *sel, st_writer *w)
-{
-	for (size_t i = 0; i < ck_source_count(s); i++) {
-		const ck_source_entry *e = ck_source_at(s, i);
-		if (!sel[i] || e->dtype == CK_STRING)
-			continue;
-		if (sel[i] == TIED) {
-			char key[4096];
-			if (snprintf(key, sizeof key, "%s%s", ST_ALIAS_PREFIX, e->name) >= (int)sizeof key)
-				return ck_fail("%s: tensor %s: name too long", ck_source_label(s), e->name);
-			if (st_writer_meta(w, key, e->tied_to) < 0)
-				return -1;
-		} else if (st_writer_add(w, e->name, e->dtype, e->ndim, e->shape) < 0) {
-			return ck_fail("%s: %s", ck_source_label(s), ck_errmsg());
-		}
-	}
-	return 0;
-}
-
-/* Where the chosen tensors go: into the stream as they are, or (--remap)
- * through the rule plan, whose input slot[i] checkpoint tensor i is. */
-typedef struct {
-	st_writer *w; /* NULL: only verifying */
-	rules *R;
-	rules_plan *P;
-	rules_work *work;
-	size_t *slot;
-} sink;
-
-static int put(sink *k, size_t i, const void *data, size_t n)
-{
-	if (!k->P)
-		return st_writer_write(k->w, data, n);
-	return rules_plan_apply(k->P, k->work, k->slot[i], data, n, remap_emit, k->w);
-}
-
-/* --remap: plan the rules over the stream the chosen tensors would make (in
- * its order, second names as its aliases), declare the planned header on
- * k->w, and unchoose the tensors the rules drop. */
-static int plan_remap(const ck_source *s, const options *o, char *sel, sink *k)
-{
-	size_t n = ck_source_count(s), nin = 0, nal = 0;
-	rules_tensor *in = ck_calloc(n ? n : 1, sizeof *in);
-	rules_alias *al = ck_calloc(n ? n : 1, sizeof *al);
-	size_t *src = ck_calloc(n ? n : 1, sizeof *src); /* plan input -> tensor */
-	k->slot = ck_calloc(n ? n : 1, sizeof *k->slot);
-	k->work = rules_work_new();
-	char hex[65];
-	int rc = in && al && src && k->slot && k->work ? 0 : -1;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const ck_source_entry *e = ck_source_at(s, i);
-		if (!sel[i] || e->dtype == CK_STRING)
-			continue;
-		if (sel[i] == TIED) {
-			al[nal++] = (rules_alias){e->name, e->tied_to};
-			continue;
-		}
-		in[nin] = (rules_tensor){e->name, e->dtype, e->ndim, {0}};
-		memcpy(in[nin].shape, e->shape, sizeof in[nin].shape);
-		k->slot[i] = nin;
-		src[nin++] = i;
-	}
-	if (rc == 0 && !(k->R = remap_load(o->remap, o->args, o->nargs, hex)))
-		rc = -1;
-	if (rc == 0 && !(k->P = rules_plan_make(k->R, in, nin, al, nal, ck_source_label(s))))
-		rc = -1;
-	if (rc == 0)
-		rc = remap_declare(k->P, k->w, o->remap, hex);
-	for (size_t j = 0; rc == 0 && j < nin; j++)
-		if (rules_plan_fate(k->P, j)->dropped)
-			sel[src[j]] = 0;
-	free(in);
-	free(al);
-	free(src);
-	return rc;
-}
-
-#define PREFETCH_AHEAD (64u << 20) /* bytes of the next chosen tensors asked for in advance */
-
-/* Verify every chosen tensor in order, streaming the numeric ones to w
- * (NULL when only verifying). A tensor the format stores as is is checked
- * and written straight from the page cache; the others are read into one
- * buffer, as large as the largest of them, reused. The kernel is asked to
- * read ahead the next chosen tensors, which need not be adjacent. */
-static int copy_tensors(ck_source *s, const char *sel, sink *k, uint64_t *count,
-			uint64_t *bytes)
-{
-	size_t n = ck_source_count(s), ahead_to = 0;
-	uint64_t max = 0, ahead = 0;
-	for (size_t i = 0; i < n; i++)
-		if (sel[i] == 1 && ck_source_at(s, i)->nbytes > max)
-			max = ck_source_at(s, i)->nbytes;
-	if (max > SIZE_MAX)
-		return ck_fail("%s: tensor too large for memory", ck_source_label(s));
-	void *buf = NULL;
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (sel[i] != 1) /* a tied name's data is its first name's */
-			continue;
-		const ck_source_entry *e = ck_source_at(s, i);
-		/* ahead: bytes asked for of the chosen tensors after this one */
-		if (ahead_to <= i) {
-			ck_source_prefetch(s, i);
-			ahead_to = i + 1;
-			ahead = 0;
-		} else {
-			ahead -= e->nbytes;
-		}
-		for (; ahead_to < n && ahead < PREFETCH_AHEAD; ahead_to++)
-			if (sel[ahead_to] == 1) {
-				ck_source_prefetch(s, ahead_to);
-				ahead += ck_source_at(s, ahead_to)->nbytes;
-			}
-		ck_source_view v;
-		const void *data = NULL;
-		rc = ck_source_map(s, i, &v);
-		if (rc == 1) {
-			data = v.data;
-			rc = 0;
-		} else if (rc == 0) {
-			if (!buf && !(buf = ck_malloc((size_t)max)))
-				rc = -1;
-			else
-				rc = ck_source_read(s, i, buf, e->nbytes);
-			data = buf;
-		}
-		if (rc == 0) {
-			(*count)++;
-			*bytes += e->nbytes;
-			if (e->dtype == CK_STRING) {
-				if (k->w)
-					fprintf(stderr, "%s: note: %s: string tensor %s verified and skipped\n",
-						cli_name(), ck_source_label(s), e->name);
-			} else if (k->w) {
-				rc = put(k, i, data, (size_t)e->nbytes);
-			}
-		}
-		ck_source_unmap(s, &v);
-	}
-	free(buf);
-	return rc;
+	return ck_write_full(ck_out_fd(out), buf, n, ck_out_path(out));
 }
 
 static int run(const options *o)
@@ -407,28 +229,21 @@ static int run(const options *o)
 	ck_source *s = ck_source_open(o->ckpt);
 	if (!s)
 		return cli_lib_error();
-	size_t n = ck_source_count(s);
-	char *sel = ck_malloc(n);
-	sink k = {0};
+	char *sel = ck_malloc(ck_source_count(s));
+	ck_extract *x = NULL;
 	ck_out *out = NULL;
 	uint64_t count = 0, bytes = 0;
-	int rc = sel && select_tensors(s, o, sel) == 0 && ck_source_check(s) == 0 ? 0 : -1;
+	int rc = sel && select_tensors(s, o, sel) == 0 &&
+			 (x = ck_extract_new(s, sel, o->remap, o->args, o->nargs, !o->verify_only))
+		 ? 0 : -1;
 	if (rc == 0 && !o->verify_only) {
-		k.w = st_writer_new();
-		rc = k.w ? add_metadata(s, k.w) : -1;
-		if (rc == 0)
-			rc = o->remap ? plan_remap(s, o, sel, &k) : declare(s, sel, k.w);
-		if (rc == 0 && !(out = ck_out_open(o->out)))
+		if (!(out = ck_out_open(o->out)))
 			rc = -1;
-		if (rc == 0) {
+		else
 			ck_pipe_grow(ck_out_fd(out));
-			rc = st_writer_begin(k.w, ck_out_fd(out), ck_out_path(out));
-		}
 	}
 	if (rc == 0)
-		rc = copy_tensors(s, sel, &k, &count, &bytes);
-	if (rc == 0 && k.w)
-		rc = st_writer_end(k.w);
+		rc = ck_extract_run(x, out ? put_out : NULL, out, out ? ck_out_path(out) : NULL, &count, &bytes);
 	if (rc == 0 && out) {
 		rc = ck_out_commit(out);
 		out = NULL;
@@ -439,11 +254,7 @@ static int run(const options *o)
 	if (rc == 0 && o->verify_only)
 		printf("%s: %llu tensors verified (%llu bytes)\n", ck_source_label(s),
 		       (unsigned long long)count, (unsigned long long)bytes);
-	st_writer_free(k.w);
-	rules_plan_free(k.P);
-	rules_free(k.R);
-	rules_work_free(k.work);
-	free(k.slot);
+	ck_extract_free(x);
 	free(sel);
 	ck_source_close(s);
 	return status;

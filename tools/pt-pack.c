@@ -4,6 +4,8 @@
  * chunk, never a tensor or the model. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,9 @@
 #include "cast.h"
 #include "cli.h"
 #include "digest.h"
+#include "extract.h"
 #include "hfshard.h"
+#include "ring.h"
 #include "safetensors.h"
 #include "torchsave.h"
 #include "util.h"
@@ -23,9 +27,12 @@
 static const char usage[] =
 	"usage: pt-pack [IN] -o OUT [--format pt|safetensors|both]\n"
 	"               [--max-shard-size SIZE] [--dtype f32|f16|bf16] [-q]\n"
+	"       pt-pack --checkpoint CKPT [--remap RULES [--arg NAME=VALUE]...] -o OUT ...\n"
 	"\n"
 	"Write the weight files of a Hugging Face model folder from a safetensors\n"
 	"stream: IN, or standard input when IN is absent or \"-\" (a pipe is fine).\n"
+	"With --checkpoint, from the stream `ckpt-extract CKPT [--remap RULES]`\n"
+	"would write, made in this process (no pipe): the same output bytes.\n"
 	"\n"
 	"OUT is a directory or a file:\n"
 	"  DIR/ or an existing DIR  files get Hugging Face's names inside it:\n"
@@ -50,6 +57,13 @@ static const char usage[] =
 	"                         and bool tensors are never cast\n"
 	"  -q, --quiet            no progress line (shown on stderr only when it is a\n"
 	"                         terminal and the work takes more than a moment)\n"
+	"  --checkpoint CKPT      read the tensors of this checkpoint (any form\n"
+	"                         ckpt-extract takes), every one verified as\n"
+	"                         ckpt-extract verifies it\n"
+	"  --remap RULES          with --checkpoint: through this rule file, as\n"
+	"                         ckpt-extract --remap RULES does\n"
+	"  --arg NAME=VALUE       with --remap: a value for the rule file's `arg`\n"
+	"                         lines (repeatable)\n"
 	"  --digest-cache FILE    hash every file while writing it and record the\n"
 	"                         SHA-256 in this ckpt-digest cache, so that\n"
 	"                         ckpt-digest --cache FILE need not read it back\n"
@@ -70,6 +84,7 @@ enum { PT, ST, KINDS };
 enum { FMT_PT = 1 << PT, FMT_ST = 1 << ST, FMT_BOTH = FMT_PT | FMT_ST };
 
 #define CHUNK (4u << 20) /* bytes handled at a time (a multiple of 8) */
+#define RING (4 * (size_t)CHUNK) /* --checkpoint: the stream between the two threads */
 
 typedef struct {
 	const char *in, *out;
@@ -80,6 +95,9 @@ typedef struct {
 	ck_dtype dtype;
 	const char *digest_cache;
 	int quiet;
+	const char *ckpt, *remap; /* --checkpoint, --remap */
+	const char **args;        /* --arg NAME=VALUE */
+	size_t nargs;
 } options;
 
 typedef struct {
@@ -100,6 +118,7 @@ typedef struct {
 	options opt;
 	st_reader *r;
 	const char *label;
+	ck_ring *ring;       /* --checkpoint: the stream, from the extracting thread */
 	int mapped;          /* input is a regular file, read through mmap */
 	int fd;
 	uint64_t data_start; /* file offset of the data buffer */
@@ -177,6 +196,8 @@ static int is_dir(const char *path)
 static int parse_options(int argc, char **argv, options *o)
 {
 	memset(o, 0, sizeof *o);
+	if (!(o->args = calloc((size_t)argc, sizeof *o->args)))
+		return cli_error("out of memory");
 	int only_args = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
@@ -197,9 +218,9 @@ static int parse_options(int argc, char **argv, options *o)
 		const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
 		size_t alen = eq ? (size_t)(eq - a) : strlen(a);
 		const char *names[] = {"-o", "--output", "--format", "--max-shard-size", "--dtype",
-				       "--digest-cache"};
+				       "--digest-cache", "--checkpoint", "--remap", "--arg"};
 		int which = -1;
-		for (int k = 0; k < 6; k++)
+		for (int k = 0; k < 9; k++)
 			if (strlen(names[k]) == alen && strncmp(a, names[k], alen) == 0)
 				which = k;
 		if (which < 0)
@@ -244,10 +265,31 @@ static int parse_options(int argc, char **argv, options *o)
 		case 5:
 			o->digest_cache = val;
 			break;
+		case 6:
+			if (o->ckpt)
+				return cli_usage_error("only one --checkpoint");
+			o->ckpt = val;
+			break;
+		case 7:
+			if (o->remap)
+				return cli_usage_error("only one --remap");
+			o->remap = val;
+			break;
+		case 8:
+			if (!strchr(val, '=') || val[0] == '=')
+				return cli_usage_error("--arg needs NAME=VALUE");
+			o->args[o->nargs++] = val;
+			break;
 		}
 	}
 	if (!o->out)
 		return cli_usage_error("no output: give -o OUT");
+	if (o->ckpt && o->in)
+		return cli_usage_error("two inputs: %s and --checkpoint %s", o->in, o->ckpt);
+	if (o->remap && !o->ckpt)
+		return cli_usage_error("--remap goes with --checkpoint (a stream: pipe it through tensor-remap)");
+	if (o->nargs && !o->remap)
+		return cli_usage_error("--arg goes with --remap");
 	return 0;
 }
 
@@ -643,7 +685,7 @@ static const unsigned char *map_window(packer *p, uint64_t at, size_t n)
 }
 
 /* Copy tensor i, the next in data order: from a pipe through a buffer, from
- * a regular file through the mapped window. */
+ * a regular file through the mapped window, from the ring where it lies. */
 static int copy_tensor(packer *p, size_t i)
 {
 	const st_tensor *t = st_at(p->r, i);
@@ -656,12 +698,16 @@ static int copy_tensor(packer *p, size_t i)
 	for (uint64_t done = 0; done < size;) {
 		size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
 		const unsigned char *in = p->inbuf;
-		if (p->mapped)
+		if (p->ring)
+			in = ck_ring_peek(p->ring, n, p->label);
+		else if (p->mapped)
 			in = map_window(p, p->data_start + t->begin + done, n);
 		else if (st_read(p->r, p->inbuf, n) < 0)
 			return -1;
 		if (!in || write_chunk(p, s, i, in, n) < 0)
 			return -1;
+		if (p->ring)
+			ck_ring_skip(p->ring, n);
 		done += n;
 		p->prog.bytes += n;
 		progress_show(p, 0);
@@ -733,9 +779,9 @@ out:
 
 static int pack(packer *p)
 {
-	if (map_input(p) < 0)
+	if (!p->ring && map_input(p) < 0)
 		return -1;
-	if (!p->mapped && !(p->inbuf = ck_malloc(CHUNK)))
+	if (!p->ring && !p->mapped && !(p->inbuf = ck_malloc(CHUNK)))
 		return -1;
 	if (p->opt.cast && !(p->castbuf = ck_malloc(2 * (size_t)CHUNK))) /* F16 -> F32 doubles */
 		return -1;
@@ -744,10 +790,12 @@ static int pack(packer *p)
 	if (!p->outs || make_dirs(p) < 0)
 		return -1;
 	progress_start(p);
-	if (p->mapped) {
+	if (p->mapped || p->ring) {
 		for (size_t j = 0; j < p->n; j++)
 			if (copy_tensor(p, p->order[j]) < 0)
 				return -1;
+		if (p->ring && ck_ring_end(p->ring, p->label) < 0)
+			return -1;
 	} else {
 		int err;
 		long i;
@@ -857,6 +905,58 @@ static void cleanup(packer *p, int failed)
 	free(p->inbuf);
 	free(p->castbuf);
 	st_reader_free(p->r);
+	free(p->opt.args);
+}
+
+/* --checkpoint: a second thread makes the stream ckpt-extract would write
+ * (verifying, transposing) into a ring while this one packs it (writing,
+ * hashing): the two stages of the pipeline side by side, as two processes
+ * would run, without a pipe's copies. */
+typedef struct {
+	ck_extract *x;
+	ck_ring *ring;
+} producer;
+
+static void *produce(void *arg)
+{
+	producer *j = arg;
+	uint64_t count, bytes;
+	int rc = ck_extract_run(j->x, ck_ring_put, j->ring, "the stream", &count, &bytes);
+	ck_ring_close(j->ring, rc < 0 ? ck_errmsg() : NULL);
+	return NULL;
+}
+
+/* The stream's header, read from the ring. */
+static st_reader *ring_header(ck_ring *ring, const char *label)
+{
+	unsigned char lenbuf[8];
+	if (ck_ring_read(ring, lenbuf, 8, label) < 0)
+		return NULL;
+	uint64_t hlen = 0;
+	for (int i = 7; i >= 0; i--)
+		hlen = hlen << 8 | lenbuf[i];
+	if (hlen > ST_MAX_HEADER) {
+		ck_fail("%s: safetensors header length %llu is out of range", label, (unsigned long long)hlen);
+		return NULL;
+	}
+	char *text = ck_malloc((size_t)hlen);
+	st_reader *r = NULL;
+	if (text && ck_ring_read(ring, text, (size_t)hlen, label) == 0)
+		r = st_reader_parse(text, (size_t)hlen, label);
+	free(text);
+	return r;
+}
+
+/* Start the producer of --checkpoint; signals stay with the main thread,
+ * which removes the unfinished outputs. */
+static int start_producer(producer *j, pthread_t *th)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int err = pthread_create(th, NULL, produce, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err ? ck_fail("cannot start a thread: %s", strerror(err)) : 0;
 }
 
 int main(int argc, char **argv)
@@ -867,15 +967,30 @@ int main(int argc, char **argv)
 	packer p;
 	memset(&p, 0, sizeof p);
 	int rc = parse_options(argc, argv, &p.opt);
-	if (rc)
+	if (rc) {
+		free(p.opt.args);
 		return rc;
+	}
 	if ((rc = resolve_outputs(&p)) != 0) {
 		cleanup(&p, 1);
 		return rc;
 	}
 	int fd = STDIN_FILENO;
 	p.label = "-";
-	if (p.opt.in && strcmp(p.opt.in, "-") != 0) {
+	ck_source *src = NULL;
+	producer job = {0};
+	pthread_t th;
+	int producing = 0;
+	if (p.opt.ckpt) {
+		p.label = p.opt.ckpt;
+		if ((src = ck_source_open(p.opt.ckpt)) &&
+		    (job.x = ck_extract_new(src, NULL, p.opt.remap, p.opt.args, p.opt.nargs, 1)) &&
+		    (job.ring = ck_ring_new(RING)) && start_producer(&job, &th) == 0) {
+			producing = 1;
+			p.ring = job.ring;
+			p.r = ring_header(p.ring, p.label);
+		}
+	} else if (p.opt.in && strcmp(p.opt.in, "-") != 0) {
 		p.label = p.opt.in;
 		fd = open(p.opt.in, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -888,20 +1003,25 @@ int main(int argc, char **argv)
 		return cli_usage_error("no input: give IN or pipe a safetensors stream in");
 	}
 	p.fd = fd;
-	ck_pipe_grow(fd);
-	p.r = st_reader_open(fd, p.label);
+	if (!p.opt.ckpt) {
+		ck_pipe_grow(fd);
+		p.r = st_reader_open(fd, p.label);
+	}
 	int ok = p.r && plan(&p) == 0 && pack(&p) == 0 && commit_all(&p) == 0;
 	if (p.r)
 		progress_show(&p, 1); /* ends the line, before any error message */
-	if (!ok) {
+	if (!ok)
 		cli_lib_error();
-		cleanup(&p, 1);
-		if (fd != STDIN_FILENO)
-			close(fd);
-		return CLI_BAD_INPUT;
+	if (producing) {
+		if (!ok)
+			ck_ring_cancel(job.ring);
+		pthread_join(th, NULL);
 	}
-	cleanup(&p, 0);
+	cleanup(&p, !ok);
+	ck_ring_free(job.ring);
+	ck_extract_free(job.x);
+	ck_source_close(src);
 	if (fd != STDIN_FILENO)
 		close(fd);
-	return CLI_OK;
+	return ok ? CLI_OK : CLI_BAD_INPUT;
 }

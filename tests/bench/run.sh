@@ -198,6 +198,9 @@ for c in $cases; do
 			row "pt-pack --format $f" "$kept"
 		done
 		rm -rf "$d/p" "$d/r.st"
+		timed "pack --checkpoint" "$d/p" "${files[*]}" "$wrap/pt-pack" --checkpoint "$prefix" --remap "$rules" -o "$d/p/"
+		row "pt-pack --checkpoint --remap (the three in one)" "$kept"
+		rm -rf "$d/p"
 		timed "digest" "" "${files[*]}" "$wrap/ckpt-digest" "${files[@]}"
 		row "ckpt-digest (SHA-256 of the input)" "$data"
 		if [ "$kept" != "$total" ] && [ "$c" != t5-3b ]; then
