@@ -1,7 +1,8 @@
 /* pt-pack — write the weight files of a Hugging Face folder (PyTorch zip
  * and/or safetensors, optionally sharded and cast) from a safetensors
  * stream, in one sequential pass: memory holds the tensor list and one
- * chunk, never a tensor or the model. */
+ * chunk, never a tensor or the model. With --checkpoint the stream comes
+ * from a second thread extracting the checkpoint (src/extract.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
