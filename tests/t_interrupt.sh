@@ -2,11 +2,12 @@
 # sent while a tool is in the middle of writing: ckpt-extract -o (a 256 MB
 # checkpoint made by mkckpt, stopped with SIGSTOP once its temporary file
 # holds data), pt-pack into a directory (fed by a pipe that stalls halfway),
-# and a whole mk/convert.mk conversion (the signal goes to make's process
-# group, as Ctrl-C does). After SIGINT/SIGTERM no temporary file is left;
-# after SIGKILL one may be, but never a file under a target's name. The next
-# `make` then redoes what is missing and the folder equals, byte for byte,
-# that of an uninterrupted conversion.
+# pt-pack --checkpoint (stopped as ckpt-extract), and a whole mk/convert.mk
+# conversion (the signal goes to make's process group, as Ctrl-C does). After
+# SIGINT/SIGTERM no temporary file is left; after SIGKILL one may be, but
+# never a file under a target's name. The next `make` then redoes what is
+# missing and the folder equals, byte for byte, that of an uninterrupted
+# conversion.
 . "$(dirname "$0")/lib.sh"
 
 # run_group CMD... & — run CMD (exec'd: $! is its pid) in a new process group
@@ -92,6 +93,29 @@ for sig in INT TERM KILL; do
 	check_eq "pt-pack SIG$sig: no weight file under its final name" "" "$(targets "$O")"
 	if [ $sig != KILL ]; then
 		check_eq "pt-pack SIG$sig: temporary files removed" "" "$(tmps "$O")"
+	fi
+done
+
+# ---- pt-pack --checkpoint (two threads) ------------------------------------------
+# The signal reaches the packing thread (the extracting one blocks signals),
+# whose handler removes the temporary files.
+for sig in INT TERM KILL; do
+	rm -rf "$O" && mkdir -p "$O"
+	run_group "$B/pt-pack" --checkpoint "$BIG/m" -o "$O/" --format both 2>"$T/err" &
+	pid=$!
+	if wait_tmp "$O" $pid && kill -STOP $pid 2>/dev/null; then
+		ok "pt-pack --checkpoint SIG$sig: stopped in the middle of writing"
+	else
+		fail "pt-pack --checkpoint SIG$sig: never seen writing"
+	fi
+	kill -"$sig" $pid; kill -CONT $pid 2>/dev/null
+	wait $pid
+	rc=$?
+	gone $pid
+	check_eq "pt-pack --checkpoint SIG$sig: killed by the signal" $((128 + $(signum $sig))) $rc
+	check_eq "pt-pack --checkpoint SIG$sig: no weight file under its final name" "" "$(targets "$O")"
+	if [ $sig != KILL ]; then
+		check_eq "pt-pack --checkpoint SIG$sig: temporary files removed" "" "$(tmps "$O")"
 	fi
 done
 
