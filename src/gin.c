@@ -45,30 +45,6 @@ static int is_key_char(char c)
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f'; }
 
-/* A growing string. */
-typedef struct {
-	char *p;
-	size_t n, cap;
-} str;
-
-static int str_add(str *s, const char *p, size_t n)
-{
-	if (s->n + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 64;
-		while (cap < s->n + n + 1)
-			cap *= 2;
-		char *q = ck_realloc(s->p, cap);
-		if (!q)
-			return -1;
-		s->p = q;
-		s->cap = cap;
-	}
-	memcpy(s->p + s->n, p, n);
-	s->n += n;
-	s->p[s->n] = 0;
-	return 0;
-}
-
 static int starts_word(const char *s, size_t n, const char *w)
 {
 	size_t k = strlen(w);
@@ -77,7 +53,7 @@ static int starts_word(const char *s, size_t n, const char *w)
 
 /* Scan one physical line of a value into v: drop a # comment, track quotes
  * and brackets. *more is set when the value continues on the next line. */
-static int scan_value_line(const gin_file *g, size_t line, const char *s, size_t n, str *v,
+static int scan_value_line(const gin_file *g, size_t line, const char *s, size_t n, ck_buf *v,
 			   int *depth, int *more)
 {
 	size_t i = 0, end = n;
@@ -114,12 +90,13 @@ static int scan_value_line(const gin_file *g, size_t line, const char *s, size_t
 		end--;
 		*more = 1;
 	}
-	if (v->n && str_add(v, " ", 1) < 0)
-		return -1;
-	return str_add(v, s, end);
+	if (v->len)
+		ck_buf_put(v, " ", 1);
+	ck_buf_put(v, s, end);
+	return v->failed ? -1 : 0;
 }
 
-static int add_binding(gin_file *g, const char *key, size_t klen, str *value, size_t line)
+static int add_binding(gin_file *g, const char *key, size_t klen, ck_buf *value, size_t line)
 {
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? g->cap * 2 : 64;
@@ -175,7 +152,7 @@ gin_file *gin_parse(const char *label, const char *text, size_t len)
 			goto fail;
 		}
 		size_t first = line;
-		str v = {0};
+		ck_buf v = {0};
 		int depth = 0, more = 0;
 		if (scan_value_line(g, line, s + eq + 1, n - eq - 1, &v, &depth, &more) < 0) {
 			free(v.p);
@@ -272,7 +249,7 @@ static json_t *macro(reader *r, int depth)
 static json_t *string(reader *r)
 {
 	char q = r->s[r->i++];
-	str out = {0};
+	ck_buf out = {0};
 	for (;;) {
 		char c = r->s[r->i];
 		if (!c) {
@@ -294,12 +271,13 @@ static json_t *string(reader *r)
 				return bad(r, "unsupported escape in a string");
 			}
 		}
-		if (str_add(&out, &c, 1) < 0) {
+		ck_buf_put(&out, &c, 1);
+		if (out.failed) {
 			free(out.p);
 			return NULL;
 		}
 	}
-	json_t *v = json_stringn(out.p ? out.p : "", out.n);
+	json_t *v = json_stringn(out.p ? out.p : "", out.len);
 	free(out.p);
 	if (!v)
 		return bad(r, "string is not valid UTF-8");
