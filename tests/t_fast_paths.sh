@@ -146,6 +146,12 @@ off=$($PY -c 'import json,sys; t=[t for t in json.load(sys.stdin)["tensors"] if 
 printf '\377' | dd of="$T/big/m.data-00000-of-00001" bs=1 seek="$off" conv=notrunc status=none
 check_fails "... its last tensor corrupt, 32 MB in: named" "x3" "$B/pt-pack" --checkpoint "$T/big/m" -o "$T/bigbad/"
 [ -e "$T/bigbad" ] && fail "the failed run left $(ls "$T/bigbad")" || ok "... and nothing is left"
+# the packing thread fails first (U16 has no torch storage) while the extracting
+# one waits on a full ring: it is stopped, the run ends
+"$TB/st_make" a:U16:1000,1000 b:F32:3000,3000 >"$T/u16.st"
+check_fails "pt-pack --checkpoint: the packer's own error, the ring full" "tensor a: dtype U16" \
+	timeout 60 "$B/pt-pack" --checkpoint "$T/u16.st" --format pt -o "$T/u16/"
+[ -e "$T/u16" ] && fail "the failed run left $(ls "$T/u16")" || ok "... and nothing is left"
 
 # ---- ckpt-ls --key-files ----------------------------------------------------
 check_eq "--key-files of a TF checkpoint: the index" "$("$B/ckpt-ls" --files "$BERT" | head -1)" \
