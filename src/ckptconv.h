@@ -55,7 +55,7 @@ extern "C" {
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *ckpt_version(void);
-/* The message of the last failure. */
+/* The message of the calling thread's last failure. */
 const char *ckpt_errmsg(void);
 
 /* Element types, in safetensors' spelling. CKPT_STRING (TensorFlow string
