@@ -45,35 +45,45 @@ gone() {
 	while kill -0 -- -"$1" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.05; done
 }
 
+# stop_mid_write NAME CMD... — for each signal, run CMD (writing into $O), stop
+# it with SIGSTOP once a temporary output holds data, send the signal, and
+# check that it killed CMD and left no output under a final name (nor, but
+# for SIGKILL, a temporary file).
+stop_mid_write() {
+	local name=$1 sig pid rc
+	shift
+	for sig in INT TERM KILL; do
+		rm -rf "$O" && mkdir -p "$O"
+		run_group "$@" 2>"$T/err" &
+		pid=$!
+		if wait_tmp "$O" $pid && kill -STOP $pid 2>/dev/null; then
+			if [ -n "$(targets "$O")" ]; then
+				fail "$name SIG$sig: the output was complete before the signal (not mid-write)"
+			else
+				ok "$name SIG$sig: stopped in the middle of writing ($(tmps "$O" | tr '\n' ' '))"
+			fi
+		else
+			fail "$name SIG$sig: never seen writing"
+		fi
+		kill -"$sig" $pid; kill -CONT $pid 2>/dev/null
+		wait $pid
+		rc=$?
+		gone $pid
+		check_eq "$name SIG$sig: killed by the signal" $((128 + $(signum $sig))) $rc
+		check_eq "$name SIG$sig: no output file under its final name" "" "$(targets "$O")"
+		if [ $sig != KILL ]; then
+			check_eq "$name SIG$sig: temporary files removed" "" "$(tmps "$O")"
+		fi
+	done
+}
+
 # ---- ckpt-extract -o -----------------------------------------------------------
 BIG=$T/big
 mkdir -p "$BIG"
 for i in $(seq 0 63); do echo "t$i F32 1024,1024"; done >"$BIG/spec"
 "$TB/mkckpt" "$BIG/spec" "$BIG/m"
 O=$T/o
-for sig in INT TERM KILL; do
-	rm -rf "$O" && mkdir -p "$O"
-	run_group "$B/ckpt-extract" "$BIG/m" -o "$O/out.safetensors" 2>"$T/err" &
-	pid=$!
-	if wait_tmp "$O" $pid && kill -STOP $pid 2>/dev/null; then
-		if [ -n "$(targets "$O")" ]; then
-			fail "ckpt-extract SIG$sig: the output was complete before the signal (not mid-write)"
-		else
-			ok "ckpt-extract SIG$sig: stopped in the middle of writing ($(tmps "$O"))"
-		fi
-	else
-		fail "ckpt-extract SIG$sig: never seen writing"
-	fi
-	kill -"$sig" $pid; kill -CONT $pid 2>/dev/null
-	wait $pid
-	rc=$?
-	gone $pid
-	check_eq "ckpt-extract SIG$sig: killed by the signal" $((128 + $(signum $sig))) $rc
-	check_eq "ckpt-extract SIG$sig: no output file under the target name" "" "$(targets "$O")"
-	if [ $sig != KILL ]; then
-		check_eq "ckpt-extract SIG$sig: the temporary file is removed" "" "$(tmps "$O")"
-	fi
-done
+stop_mid_write ckpt-extract "$B/ckpt-extract" "$BIG/m" -o "$O/out.safetensors"
 
 # ---- pt-pack into a directory, fed by a stalling pipe ----------------------------
 "$B/ckpt-extract" "$BIG/m" -o "$T/stream.safetensors"
@@ -99,25 +109,7 @@ done
 # ---- pt-pack --checkpoint (two threads) ------------------------------------------
 # The signal reaches the packing thread (the extracting one blocks signals),
 # whose handler removes the temporary files.
-for sig in INT TERM KILL; do
-	rm -rf "$O" && mkdir -p "$O"
-	run_group "$B/pt-pack" --checkpoint "$BIG/m" -o "$O/" --format both 2>"$T/err" &
-	pid=$!
-	if wait_tmp "$O" $pid && kill -STOP $pid 2>/dev/null; then
-		ok "pt-pack --checkpoint SIG$sig: stopped in the middle of writing"
-	else
-		fail "pt-pack --checkpoint SIG$sig: never seen writing"
-	fi
-	kill -"$sig" $pid; kill -CONT $pid 2>/dev/null
-	wait $pid
-	rc=$?
-	gone $pid
-	check_eq "pt-pack --checkpoint SIG$sig: killed by the signal" $((128 + $(signum $sig))) $rc
-	check_eq "pt-pack --checkpoint SIG$sig: no weight file under its final name" "" "$(targets "$O")"
-	if [ $sig != KILL ]; then
-		check_eq "pt-pack --checkpoint SIG$sig: temporary files removed" "" "$(tmps "$O")"
-	fi
-done
+stop_mid_write "pt-pack --checkpoint" "$B/pt-pack" --checkpoint "$BIG/m" -o "$O/" --format both
 
 # ---- a whole conversion through mk/convert.mk ------------------------------------
 # The example BERT with a 500k-word vocabulary (64 MB embeddings, twice that in
