@@ -94,11 +94,13 @@ void ck_buf_put(ck_buf *b, const void *data, size_t n)
 
 void ck_buf_str(ck_buf *b, const char *s) { ck_buf_put(b, s, strlen(s)); }
 
-int ck_read_full(int fd, void *buf, size_t n, const char *label)
+/* Read exactly n bytes, with read() (off < 0) or pread() from off on. */
+static int read_exactly(int fd, void *buf, size_t n, int64_t off, const char *label)
 {
 	char *p = buf;
 	while (n) {
-		ssize_t r = read(fd, p, n > (1u << 30) ? (1u << 30) : n);
+		size_t k = n > (1u << 30) ? (1u << 30) : n;
+		ssize_t r = off < 0 ? read(fd, p, k) : pread(fd, p, k, (off_t)off);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -108,27 +110,22 @@ int ck_read_full(int fd, void *buf, size_t n, const char *label)
 			return ck_fail("%s: unexpected end of file", label);
 		p += r;
 		n -= (size_t)r;
+		if (off >= 0)
+			off += r;
 	}
 	return 0;
 }
 
+int ck_read_full(int fd, void *buf, size_t n, const char *label)
+{
+	return read_exactly(fd, buf, n, -1, label);
+}
+
 int ck_pread_full(int fd, void *buf, size_t n, uint64_t off, const char *label)
 {
-	char *p = buf;
-	while (n) {
-		ssize_t r = pread(fd, p, n > (1u << 30) ? (1u << 30) : n, (off_t)off);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return ck_fail("%s: read error: %s", label, strerror(errno));
-		}
-		if (r == 0)
-			return ck_fail("%s: unexpected end of file", label);
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
+	if (off > INT64_MAX)
+		return ck_fail("%s: offset %llu out of range", label, (unsigned long long)off);
+	return read_exactly(fd, buf, n, (int64_t)off, label);
 }
 
 int ck_read_fd(int fd, const char *label, size_t max_bytes, char **data, size_t *len)
