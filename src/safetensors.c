@@ -175,6 +175,17 @@ out:
 	return rc;
 }
 
+int st_header_length(const unsigned char b[8], const char *label, uint64_t *hlen)
+{
+	*hlen = 0;
+	for (int i = 7; i >= 0; i--)
+		*hlen = *hlen << 8 | b[i];
+	if (*hlen < 2 || *hlen > ST_MAX_HEADER)
+		return ck_fail("%s: safetensors header length %llu is out of range (2..%u)", label,
+			       (unsigned long long)*hlen, ST_MAX_HEADER);
+	return 0;
+}
+
 st_reader *st_reader_open(int fd, const char *label)
 {
 	st_reader *r = ck_calloc(1, sizeof *r);
@@ -190,14 +201,9 @@ st_reader *st_reader_open(int fd, const char *label)
 		ck_fail("%s: not a safetensors stream (shorter than 8 bytes)", r->label);
 		goto fail;
 	}
-	uint64_t hlen = 0;
-	for (int i = 7; i >= 0; i--)
-		hlen = hlen << 8 | lenbuf[i];
-	if (hlen < 2 || hlen > ST_MAX_HEADER) {
-		ck_fail("%s: safetensors header length %llu is out of range (2..%u)", r->label,
-			(unsigned long long)hlen, ST_MAX_HEADER);
+	uint64_t hlen;
+	if (st_header_length(lenbuf, r->label, &hlen) < 0)
 		goto fail;
-	}
 	char *text = ck_malloc((size_t)hlen);
 	if (!text)
 		goto fail;

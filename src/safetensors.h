@@ -45,6 +45,9 @@ typedef struct st_reader st_reader;
 /* Read and validate the header from fd (a file or a pipe). label names the
  * input in error messages. */
 st_reader *st_reader_open(int fd, const char *label);
+/* The header length a stream starts with (its first 8 bytes, little-endian),
+ * checked to be within 2..ST_MAX_HEADER; -1 with a message naming label. */
+int st_header_length(const unsigned char b[8], const char *label, uint64_t *hlen);
 /* A reader of a header read by the caller (its JSON text, len bytes, the
  * length prefix taken off), for a caller that takes the data itself: the
  * tensor list and metadata, validated as st_reader_open does. */

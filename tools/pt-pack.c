@@ -933,13 +933,9 @@ static st_reader *ring_header(ck_ring *ring, const char *label)
 	unsigned char lenbuf[8];
 	if (ck_ring_read(ring, lenbuf, 8, label) < 0)
 		return NULL;
-	uint64_t hlen = 0;
-	for (int i = 7; i >= 0; i--)
-		hlen = hlen << 8 | lenbuf[i];
-	if (hlen > ST_MAX_HEADER) {
-		ck_fail("%s: safetensors header length %llu is out of range", label, (unsigned long long)hlen);
+	uint64_t hlen;
+	if (st_header_length(lenbuf, label, &hlen) < 0)
 		return NULL;
-	}
 	char *text = ck_malloc((size_t)hlen);
 	st_reader *r = NULL;
 	if (text && ck_ring_read(ring, text, (size_t)hlen, label) == 0)
