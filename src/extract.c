@@ -23,12 +23,6 @@ struct ck_extract {
 	size_t *slot;
 };
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
 static int add_metadata(const ck_source *s, st_writer *w)
 {
 	if (st_writer_meta(w, "format", "pt") < 0 || st_writer_meta(w, "ckptconv.version", CK_VERSION) < 0)
@@ -37,7 +31,7 @@ static int add_metadata(const ck_source *s, st_writer *w)
 		char hex[65], key[4096];
 		if (ck_sha256_file(*p, hex) < 0)
 			return -1;
-		snprintf(key, sizeof key, "%s%s", ST_SHA_PREFIX, base_name(*p));
+		snprintf(key, sizeof key, "%s%s", ST_SHA_PREFIX, ck_base_name(*p));
 		if (st_writer_meta(w, key, hex) < 0)
 			return -1;
 	}

@@ -9,12 +9,6 @@
 #include "cli.h"
 #include "util.h"
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
 rules *remap_load(const char *path, const char *const *args, size_t nargs, char hex[65])
 {
 	char *text;
@@ -55,7 +49,7 @@ int remap_declare(const rules_plan *P, st_writer *w, const char *rules_path, con
 		if (st_writer_add(w, x->name, x->dtype, x->ndim, x->shape) < 0)
 			return -1;
 	}
-	if (meta_prefixed(w, ST_SHA_PREFIX, base_name(rules_path), hex) < 0 ||
+	if (meta_prefixed(w, ST_SHA_PREFIX, ck_base_name(rules_path), hex) < 0 ||
 	    st_writer_meta(w, "ckptconv.version", CK_VERSION) < 0)
 		return -1;
 	for (size_t i = 0; i < rules_plan_alias_count(P); i++) {

@@ -581,3 +581,9 @@ int ck_parse_u64(const char *s, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+const char *ck_base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}

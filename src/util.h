@@ -100,6 +100,9 @@ typedef struct {
 } ck_lines;
 int ck_line_next(ck_lines *L, const char **s, size_t *n);
 
+/* The last component of a path (what follows its last '/'). */
+const char *ck_base_name(const char *path);
+
 /* Parse a decimal unsigned integer that must fill the whole string. */
 int ck_parse_u64(const char *s, uint64_t *out);
 

@@ -48,12 +48,6 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
 static json_t *file_entry(ck_digest_cache *cache, const char *path)
 {
 	char hex[65];
@@ -91,7 +85,7 @@ static int manifest(ck_digest_cache *cache, const char *dir, const char *out, ch
 		if (!e)
 			rc = -1;
 		else
-			json_object_set_new(in, base_name(f), e);
+			json_object_set_new(in, ck_base_name(f), e);
 	}
 	DIR *d = rc == 0 ? opendir(dir) : NULL;
 	if (rc == 0 && !d)
@@ -101,7 +95,7 @@ static int manifest(ck_digest_cache *cache, const char *dir, const char *out, ch
 	if (d) {
 		struct dirent *de;
 		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.' || (out && strcmp(de->d_name, base_name(out)) == 0))
+			if (de->d_name[0] == '.' || (out && strcmp(de->d_name, ck_base_name(out)) == 0))
 				continue;
 			char **nn = realloc(names, (n + 1) * sizeof *names);
 			if (!nn || !(nn[n] = strdup(de->d_name))) {

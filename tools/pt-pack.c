@@ -555,12 +555,6 @@ static ck_out *open_output(packer *p, const char *path)
 	return o;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 /* Create shard k's files and write their headers. */
 static int begin_shard(packer *p, size_t k)
 {
@@ -754,11 +748,11 @@ static int write_index(packer *p, int f)
 		goto out;
 	for (size_t i = 0; i < p->n; i++) {
 		names[i] = st_at(p->r, i)->name;
-		files[i] = base_name(p->sh[p->shard_of[i]].path[f]);
+		files[i] = ck_base_name(p->sh[p->shard_of[i]].path[f]);
 	}
 	for (size_t a = 0; f == PT && a < p->nalias; a++) {
 		names[p->n + a] = p->alias[a].name;
-		files[p->n + a] = base_name(p->sh[p->shard_of[p->alias[a].target]].path[f]);
+		files[p->n + a] = ck_base_name(p->sh[p->shard_of[p->alias[a].target]].path[f]);
 	}
 	size_t len;
 	size_t plen = strlen(p->base[f]);
