@@ -1,15 +1,27 @@
 # ckptconv — build the tools, run the tests, convert checkpoints.
+# (`make help` prints the lines of this block that start with "#   ".)
 #
 #   make                 build every tool into bin/
 #   make example         make the bundled example checkpoint and convert it
 #   make test            build from clean, run all tests (plain and ASan+UBSan)
-#   make deps            install the Debian packages (as root)
+#   make check           the same as make test
+#   make MODEL=T CKPT=P  convert a checkpoint into out/T (README: CONFIG= VOCAB=
+#                        OUT= FORMAT= DTYPE= SHARD= TASK= HASH=)
+#   make deps            install every Debian package the tests need (as root)
 #   make SAN=1           build with AddressSanitizer + UBSan into bin-san/
 #   make test-large      opt-in slow tests: ZIP64 over 4 GiB, exhaustive casts
 #   make fuzz            libFuzzer targets (tests/fuzz/), each run FUZZ_SECONDS (600)
-#   make fuzz-smoke      the same, 30 s each (CI)
+#   make fuzz-smoke      the same, 30 s each
 #   make bench           time conversions of real-sized checkpoints against cp
 #                        (BENCH_LARGE=1 adds T5-3B: 11 GB; see tests/bench/run.sh)
+#   make shared          build/libckpt.so.X.Y.Z only
+#   make install         PREFIX=/usr/local, DESTDIR= for staging
+#   make uninstall       remove exactly what install recorded
+#   make clean           remove the build directories
+#   make help            this list
+# Each target that compiles or runs tests first checks the Debian packages it
+# needs (mk/deps.sh): run as root it installs what is missing, otherwise it
+# prints the apt-get line and stops.
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -41,20 +53,22 @@ LIB := $(BUILD)/libckpt.a
 TOOLS := $(patsubst tools/%.c,$(BIN)/%,$(wildcard tools/*.c))
 TEST_PROGS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*.c))
 
-.PHONY: all check-deps deps test test-plain test-san test-large bench clean example fuzz fuzz-smoke fuzz-build
+.PHONY: all deps help test check test-plain test-san test-large bench clean example fuzz fuzz-smoke fuzz-build
 all: $(TOOLS) $(TEST_PROGS)
 
-check-deps:
-	@sh mk/deps.sh check build
-
-# Checked once per build directory (a phony order-only prerequisite would
-# re-run the check, four compiler runs, on every make, conversions included).
+# Every entry point that compiles passes through this stamp, so a missing
+# package is reported (or, as root, installed) before the first compiler run.
+# Checked once per build directory: a phony prerequisite would re-run the
+# check, four compiler runs, on every make, conversions included.
 $(BUILD)/.deps-checked:
-	@sh mk/deps.sh check build
+	@sh mk/deps.sh ensure build
 	@mkdir -p $(BUILD) && touch $@
 
 deps:
 	sh mk/deps.sh install test
+
+help:
+	@sed -n '/^#   /s/^# //p' Makefile
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: src/proto/%.proto | $(BUILD)/.deps-checked
 	@mkdir -p $(BUILD)/proto
@@ -91,7 +105,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 # ---- tests ----------------------------------------------------------------
 # The README's test command. Builds from clean, then runs the whole suite with
 # the plain build and again with AddressSanitizer + UBSan.
-test:
+test check:
 	@sh mk/deps.sh ensure test
 	$(MAKE) clean
 	$(MAKE) test-plain
@@ -111,8 +125,9 @@ test-large: all
 # Opt-in: synthetic BERT-Base (with Adam slots) and BERT-Large checkpoints,
 # and with BENCH_LARGE=1 a T5-3B-shaped one, converted through mk/convert.mk
 # and compared with cp; timings are printed, never asserted (docs/PERFORMANCE.md).
-bench: all
+bench:
 	@sh mk/deps.sh ensure bench
+	$(MAKE) all
 	tests/bench/run.sh $(BIN) $(BUILD)/tests
 
 clean:
@@ -121,7 +136,6 @@ clean:
 # ---- the bundled example --------------------------------------------------
 EXAMPLE_DIR := out/example
 example: all
-	@sh mk/deps.sh ensure build
 	tests/example.sh $(BIN) $(BUILD)/tests $(EXAMPLE_DIR)
 
 # ---- conversions: make MODEL=<type> CKPT=<path> [CONFIG= VOCAB= OUT= FORMAT= DTYPE= SHARD= TASK= HASH=]
@@ -135,12 +149,9 @@ $(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) F
 endif
 
 # ---- front end, shared library, install ------------------------------------
-#   make shared           build/libckpt.so.X.Y.Z (position-independent objects
-#                         in build/pic/)
-#   make install          PREFIX=/usr/local, DESTDIR= for staging; also
-#                         BINDIR LIBDIR INCLUDEDIR DATADIR MANDIR
-#   make uninstall        remove exactly what install recorded
-# Installed: the tools and ckpt-convert in BINDIR; mk/convert.mk and models/
+# make shared builds build/libckpt.so.X.Y.Z (position-independent objects in
+# build/pic/); make install takes PREFIX, DESTDIR and BINDIR LIBDIR INCLUDEDIR
+# DATADIR MANDIR. Installed: the tools and ckpt-convert in BINDIR; mk/convert.mk and models/
 # in DATADIR/ckptconv; man pages; libckpt.a, libckpt.so (soname
 # libckpt.so.$(CK_SOVERSION)), ckptconv/ckptconv.h and ckptconv.pc.
 
@@ -157,7 +168,7 @@ $(BIN)/ckpt-convert: tools/ckpt-convert.sh
 	@mkdir -p $(BIN)
 	cp $< $@.tmp && chmod 755 $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/pic/src/%.o: src/%.c $(PROTO_H) | check-deps
+$(BUILD)/pic/src/%.o: src/%.c $(PROTO_H) | $(BUILD)/.deps-checked
 	@mkdir -p $(dir $@)
 	$(CC) $(CK_CFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
@@ -243,7 +254,7 @@ ck-install-always:
 # The library is built with clang into build-fuzz/ (ASan + UBSan + libFuzzer
 # coverage); each tests/fuzz/fuzz_X.c becomes build-fuzz/fuzz/fuzz_X. Corpora
 # are made from the fixtures (tests/fuzz/seeds.sh), never committed.
-FUZZ_CC ?= clang-14
+FUZZ_CC ?= $(shell sh mk/deps.sh fuzz-cc)
 FUZZ_SECONDS ?= 600
 FUZZ_JOBS ?= 2
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -3,6 +3,11 @@
 #   check    list what is missing and fail
 #   ensure   like check, but install what is missing when run as root with apt-get
 #   install  apt-get update + install everything for the given set
+# deps.sh fuzz-cc — print the clang that `make fuzz` uses.
+# Package names are those of Debian 12 and 13 and Ubuntu 24.04; where they
+# differ between releases (clang-N and libclang-rt-N-dev), the version is
+# found: an installed clang-N with its libFuzzer runtime, else the one the
+# release's `clang` package depends on.
 # "build" is what `make` needs; "test" adds what the tests need (the product
 # itself never needs Python: the tests use Debian's python3-torch to load
 # what we write); "fuzz" adds clang and libFuzzer for `make fuzz`;
@@ -12,9 +17,29 @@ mode=${1:-check}
 set_name=${2:-build}
 
 BUILD_PKGS="make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev"
-TEST_PKGS="python3 python3-torch python3-numpy groff-base man-db"
-FUZZ_PKGS="clang-14 libclang-rt-14-dev"
+TEST_PKGS="python3 python3-torch python3-numpy python3-venv git groff-base man-db"
 BENCH_PKGS="time"
+
+# fuzzer_runtime N — the libFuzzer runtime of clang-N exists (LLVM 15 and later
+# keep it in a per-target directory).
+fuzzer_runtime() {
+	ls /usr/lib/llvm-"$1"/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a \
+		/usr/lib/llvm-"$1"/lib/clang/*/lib/*-linux-gnu/libclang_rt.fuzzer.a >/dev/null 2>&1
+}
+# clang_version — the clang-N to use: the newest installed one with its
+# runtime, else an installed one, else the release's default, else 14.
+clang_version() {
+	v=""
+	for c in /usr/bin/clang-[0-9]*; do
+		[ -x "$c" ] || continue
+		n=${c#/usr/bin/clang-}
+		case $n in *[!0-9]*) continue ;; esac
+		if fuzzer_runtime "$n"; then v=$n; elif [ -z "$v" ]; then v=$n; fi
+	done
+	[ -n "$v" ] && fuzzer_runtime "$v" && { echo "$v"; return; }
+	d=$(apt-cache depends clang 2>/dev/null | sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+	echo "${v:-${d:-14}}"
+}
 
 CC=${CC:-cc}
 has_header() { printf '#include <%s>\n' "$1" | "$CC" -E -x c - >/dev/null 2>&1; }
@@ -35,15 +60,20 @@ if [ "$set_name" = test ]; then
 	command -v groff >/dev/null 2>&1 || want groff-base # man pages render without warnings
 	command -v man >/dev/null 2>&1 || want man-db
 fi
-if [ "$set_name" = fuzz ]; then
-	command -v clang-14 >/dev/null 2>&1 || want clang-14
-	ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
-		want libclang-rt-14-dev
+FUZZ_PKGS=""
+if [ "$mode" = fuzz-cc ] || [ "$set_name" = fuzz ]; then
+	cv=$(clang_version)
+	FUZZ_PKGS="clang-$cv libclang-rt-$cv-dev"
+	[ "$mode" = fuzz-cc ] && { echo "clang-$cv"; exit 0; }
+	command -v "clang-$cv" >/dev/null 2>&1 || want "clang-$cv"
+	fuzzer_runtime "$cv" || want "libclang-rt-$cv-dev"
 fi
 if [ "$set_name" = test ] || [ "$set_name" = fuzz ]; then
+	command -v git >/dev/null 2>&1 || want git # t_clone: the suite from a fresh clone
 	if [ -x /usr/bin/python3 ]; then
 		/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || want python3-torch
 		/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || want python3-numpy
+		/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || want python3-venv
 	else
 		want python3; want python3-torch; want python3-numpy
 	fi
@@ -77,7 +107,7 @@ check | ensure)
 	exit 1
 	;;
 *)
-	echo "usage: deps.sh check|ensure|install [build|test|fuzz|bench]" >&2
+	echo "usage: deps.sh check|ensure|install [build|test|fuzz|bench] | fuzz-cc" >&2
 	exit 2
 	;;
 esac

@@ -1,7 +1,7 @@
 /* table.h — LevelDB-format tables ("SSTables"), the container of a TF
  * checkpoint's .index file: read every entry in key order, and write one.
  *
- * Layout (FORMATS.md): data blocks, a metaindex block, an index block whose
+ * Layout (docs/FORMATS.md): data blocks, a metaindex block, an index block whose
  * entries map a separator key to each data block's (offset, size), then a
  * 48-byte footer ending in a magic number. Every block is followed by a
  * 1-byte compression type (0 none, 1 snappy) and the masked CRC-32C of the

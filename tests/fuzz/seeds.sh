@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # seeds.sh OUT BIN — make one seed corpus per fuzz target under OUT/<target>/
-# from the real and golden fixtures ($CK_FIXTURES, default ../shared/fixtures),
+# from the real and golden fixtures ($CK_FIXTURES, default tests/fixtures),
 # the model data in models/, and the hostile files tests/py/torchread.py
 # writes. BIN holds the plain tools (ckpt-ls lists tensors for the rule and
 # config seeds); build-fuzz/seed_bundle turns checkpoints into bundle seeds.
@@ -8,7 +8,7 @@ set -eu
 out=${1:?usage: seeds.sh OUT BIN}
 bin=${2:?usage: seeds.sh OUT BIN}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-fix=${CK_FIXTURES:-$root/../shared/fixtures}
+fix=${CK_FIXTURES:-$root/tests/fixtures}
 py=${CK_PYTHON:-/usr/bin/python3}
 max=262144 # seeds larger than this only slow the fuzzer down
 SEP='%%%%'

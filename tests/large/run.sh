@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 export CK_ROOT=$(cd "$here/../.." && pwd)
 export CK_BIN=$(cd "${1:?usage: run.sh BIN TESTBIN}" && pwd)
 export CK_TESTBIN=$(cd "${2:?usage: run.sh BIN TESTBIN}" && pwd)
-export CK_FIXTURES=${CK_FIXTURES:-$CK_ROOT/../shared/fixtures}
+export CK_FIXTURES=${CK_FIXTURES:-$CK_ROOT/tests/fixtures}
 export CK_PYTHON=${CK_PYTHON:-/usr/bin/python3}
 passed=0 failed=0
 for t in "$here"/t_*.sh; do

@@ -1,5 +1,5 @@
 """Corrupted and hostile inputs for tests/t_corrupt_*.sh, written from the
-formats' definitions (FORMATS.md), independently of the C code. Run with
+formats' definitions (docs/FORMATS.md), independently of the C code. Run with
 Debian's /usr/bin/python3.
 
   tf DIR              crafted TF checkpoints DIR/CASE.index (+ .data-*):

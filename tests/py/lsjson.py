@@ -3,7 +3,7 @@
   COUNT DTYPES DATA_BYTES DATA_BLOCKS COMPRESSION
 
 and check the document's shape on the way (every tensor has the fields
-DESIGN.md promises)."""
+docs/DESIGN.md promises)."""
 import collections
 import json
 import sys

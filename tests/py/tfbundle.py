@@ -1,6 +1,6 @@
 """An independent reader of TF V2 checkpoints, for tests only.
 
-Written from FORMATS.md without looking at the C code: its own LevelDB-table
+Written from docs/FORMATS.md without looking at the C code: its own LevelDB-table
 parser (with a small snappy decoder), protobuf decoder, CRC-32C, ordered-code
 *decoder* for slice keys, and numpy reassembly of partitioned variables.
 
