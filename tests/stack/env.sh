@@ -3,7 +3,8 @@
 # tests/stack/requirements-NAME.txt and print "NAME PYTHON" for each.
 #
 # An environment lives in .stack/NAME-<first 16 hex of the requirement file's
-# SHA-256>/ at the top of the tree (git-ignored, kept by make clean): the same
+# SHA-256>/ at the top of the tree (git-ignored, kept by make clean; or in
+# CK_STACK_DIR, which several clones may share): the same
 # pins re-use it, changed pins make a new one and remove the old. It is built
 # with CK_STACK_PYTHON (default /usr/bin/python3, Debian's) and pip from PyPI;
 # a half-built environment is never re-used (it is marked complete last).
@@ -11,7 +12,7 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 py=${CK_STACK_PYTHON:-/usr/bin/python3}
-base=$root/.stack
+base=${CK_STACK_DIR:-$root/.stack}
 [ $# -gt 0 ] || { echo "usage: env.sh NAME..." >&2; exit 2; }
 
 for name in "$@"; do
