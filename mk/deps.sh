@@ -23,8 +23,12 @@ BENCH_PKGS="time"
 # fuzzer_runtime N — the libFuzzer runtime of clang-N exists (LLVM 15 and later
 # keep it in a per-target directory).
 fuzzer_runtime() {
-	ls /usr/lib/llvm-"$1"/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a \
-		/usr/lib/llvm-"$1"/lib/clang/*/lib/*-linux-gnu/libclang_rt.fuzzer.a >/dev/null 2>&1
+	m=$(uname -m)
+	for f in /usr/lib/llvm-"$1"/lib/clang/*/lib/linux/libclang_rt.fuzzer-"$m".a \
+		/usr/lib/llvm-"$1"/lib/clang/*/lib/"$m"-*linux-gnu/libclang_rt.fuzzer.a; do
+		[ -e "$f" ] && return 0
+	done
+	return 1
 }
 # clang_version — the clang-N to use: the newest installed one with its
 # runtime, else an installed one, else the release's default, else 14.
@@ -44,44 +48,52 @@ clang_version() {
 CC=${CC:-cc}
 has_header() { printf '#include <%s>\n' "$1" | "$CC" -E -x c - >/dev/null 2>&1; }
 
-missing=""
+if [ "$mode" = fuzz-cc ]; then
+	echo "clang-$(clang_version)"
+	exit 0
+fi
+
 want() { case " $missing " in *" $1 "*) ;; *) missing="$missing $1" ;; esac; }
 
-command -v "$CC" >/dev/null 2>&1 || want gcc
-command -v pkg-config >/dev/null 2>&1 || want pkg-config
-command -v protoc-c >/dev/null 2>&1 || want protobuf-c-compiler
-if command -v "$CC" >/dev/null 2>&1; then
-	has_header protobuf-c/protobuf-c.h || want libprotobuf-c-dev
-	has_header jansson.h || want libjansson-dev
-	has_header openssl/evp.h || want libssl-dev
-	has_header snappy-c.h || want libsnappy-dev
-fi
-if [ "$set_name" = test ]; then
-	command -v groff >/dev/null 2>&1 || want groff-base # man pages render without warnings
-	command -v man >/dev/null 2>&1 || want man-db
-fi
+# scan — set $missing to the packages of $set_name that are not installed.
+scan() {
+	missing=""
+	command -v "$CC" >/dev/null 2>&1 || want gcc
+	command -v pkg-config >/dev/null 2>&1 || want pkg-config
+	command -v protoc-c >/dev/null 2>&1 || want protobuf-c-compiler
+	if command -v "$CC" >/dev/null 2>&1; then
+		has_header protobuf-c/protobuf-c.h || want libprotobuf-c-dev
+		has_header jansson.h || want libjansson-dev
+		has_header openssl/evp.h || want libssl-dev
+		has_header snappy-c.h || want libsnappy-dev
+	fi
+	if [ "$set_name" = test ] || [ "$set_name" = fuzz ]; then
+		command -v groff >/dev/null 2>&1 || want groff-base # man pages render without warnings
+		command -v man >/dev/null 2>&1 || want man-db
+		command -v git >/dev/null 2>&1 || want git # t_clone: the suite from a fresh clone
+		if [ -x /usr/bin/python3 ]; then
+			/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || want python3-torch
+			/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || want python3-numpy
+			/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || want python3-venv
+		else
+			want python3; want python3-torch; want python3-numpy; want python3-venv
+		fi
+	fi
+	if [ "$set_name" = fuzz ]; then
+		command -v "clang-$cv" >/dev/null 2>&1 || want "clang-$cv"
+		fuzzer_runtime "$cv" || want "libclang-rt-$cv-dev"
+	fi
+	if [ "$set_name" = bench ]; then
+		[ -x /usr/bin/time ] || want time
+	fi
+}
+
 FUZZ_PKGS=""
-if [ "$mode" = fuzz-cc ] || [ "$set_name" = fuzz ]; then
+if [ "$set_name" = fuzz ]; then
 	cv=$(clang_version)
 	FUZZ_PKGS="clang-$cv libclang-rt-$cv-dev"
-	[ "$mode" = fuzz-cc ] && { echo "clang-$cv"; exit 0; }
-	command -v "clang-$cv" >/dev/null 2>&1 || want "clang-$cv"
-	fuzzer_runtime "$cv" || want "libclang-rt-$cv-dev"
 fi
-if [ "$set_name" = test ] || [ "$set_name" = fuzz ]; then
-	command -v git >/dev/null 2>&1 || want git # t_clone: the suite from a fresh clone
-	if [ -x /usr/bin/python3 ]; then
-		/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || want python3-torch
-		/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || want python3-numpy
-		/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || want python3-venv
-	else
-		want python3; want python3-torch; want python3-numpy
-	fi
-fi
-
-if [ "$set_name" = bench ]; then
-	[ -x /usr/bin/time ] || want time
-fi
+scan
 
 pkgs=$BUILD_PKGS
 [ "$set_name" = test ] && pkgs="$pkgs $TEST_PKGS"
@@ -101,7 +113,8 @@ install)
 check | ensure)
 	[ -z "$missing" ] && exit 0
 	if [ "$mode" = ensure ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		apt_install $missing && exit 0
+		apt_install $missing && scan
+		[ -z "$missing" ] && exit 0
 	fi
 	echo "ckptconv: missing Debian packages:$missing — install with: sudo apt-get install$missing (or: sudo make deps)" >&2
 	exit 1
