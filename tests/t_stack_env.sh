@@ -2,7 +2,8 @@
 # the other t_stack_* tests are proven against.
 . "$(dirname "$0")/lib.sh"
 
-pin() { sed -n "s/^$1==//p" "$CK_ROOT/tests/stack/requirements-$2.txt"; }
+# pin NAME ENV — the pinned version (pip freeze writes - or _ as it likes)
+pin() { sed -n "s/^$(printf '%s' "$1" | sed 's/[-_]/[-_]/g')==//Ip" "$CK_ROOT/tests/stack/requirements-$2.txt"; }
 version() { "$1" -c "import importlib.metadata as m; print(m.version('$2'))" 2>&1; }
 
 for pkg in torch transformers safetensors numpy; do
