@@ -58,7 +58,6 @@ want() { case " $missing " in *" $1 "*) ;; *) missing="$missing $1" ;; esac; }
 # scan — set $missing to the packages of $set_name that are not installed.
 scan() {
 	missing=""
-	command -v "$CC" >/dev/null 2>&1 || want gcc
 	command -v pkg-config >/dev/null 2>&1 || want pkg-config
 	command -v protoc-c >/dev/null 2>&1 || want protobuf-c-compiler
 	if command -v "$CC" >/dev/null 2>&1; then
@@ -66,6 +65,10 @@ scan() {
 		has_header jansson.h || want libjansson-dev
 		has_header openssl/evp.h || want libssl-dev
 		has_header snappy-c.h || want libsnappy-dev
+	else
+		# without a compiler no header can be checked: ask for them all,
+		# so that the one line printed is the whole list
+		for p in gcc libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev; do want $p; done
 	fi
 	if [ "$set_name" = test ] || [ "$set_name" = fuzz ]; then
 		command -v groff >/dev/null 2>&1 || want groff-base # man pages render without warnings

@@ -1,7 +1,8 @@
 # Every entry point that compiles or tests checks its Debian packages first:
 # run as a normal user with a package missing, it prints the one apt-get line
 # and stops before anything is compiled. (A missing compiler stands for any
-# missing package: CC=/nonexistent/cc makes mk/deps.sh ask for gcc.)
+# missing package: CC=/nonexistent/cc makes mk/deps.sh ask for gcc, and for
+# the header packages it cannot check without one.)
 . "$(dirname "$0")/lib.sh"
 
 tree=$T/tree
