@@ -16,7 +16,7 @@ set -u
 mode=${1:-check}
 set_name=${2:-build}
 
-BUILD_PKGS="make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev"
+BUILD_PKGS="make gcc libc6-dev pkg-config protobuf-c-compiler libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev"
 TEST_PKGS="python3 python3-torch python3-numpy python3-venv git groff-base man-db"
 BENCH_PKGS="time"
 
@@ -61,6 +61,7 @@ scan() {
 	command -v pkg-config >/dev/null 2>&1 || want pkg-config
 	command -v protoc-c >/dev/null 2>&1 || want protobuf-c-compiler
 	if command -v "$CC" >/dev/null 2>&1; then
+		has_header stdio.h || want libc6-dev # gcc only recommends it
 		has_header protobuf-c/protobuf-c.h || want libprotobuf-c-dev
 		has_header jansson.h || want libjansson-dev
 		has_header openssl/evp.h || want libssl-dev
@@ -68,7 +69,7 @@ scan() {
 	else
 		# without a compiler no header can be checked: ask for them all,
 		# so that the one line printed is the whole list
-		for p in gcc libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev; do want $p; done
+		for p in gcc libc6-dev libprotobuf-c-dev libjansson-dev libssl-dev libsnappy-dev; do want $p; done
 	fi
 	if [ "$set_name" = test ] || [ "$set_name" = fuzz ]; then
 		command -v groff >/dev/null 2>&1 || want groff-base # man pages render without warnings
