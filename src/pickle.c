@@ -369,6 +369,9 @@ static int arg_line(vm *m, const char **s, size_t *n)
 	const unsigned char *p = m->buf + m->pos;
 	const unsigned char *nl = memchr(p, '\n', m->len - m->pos);
 	if (!nl) {
+		/* defined on failure too: gcc 14 cannot see that bad() returns -1 */
+		*s = NULL;
+		*n = 0;
 		m->truncated = 1;
 		return bad(m, "input ends inside a text operand");
 	}
