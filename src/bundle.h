@@ -89,7 +89,8 @@ int ck_bundle_check_data(ck_bundle *b);
  * tensors are delivered as TF stores them (row-major, little-endian),
  * partitioned ones reassembled; DT_STRING tensors are delivered as their
  * raw stored bytes (lengths, checksum, strings) after verifying TF's string
- * checksum rule. Unsupported types are refused. */
+ * checksum rule; partitioned ones are verified slice by slice and deliver
+ * nothing (their nbytes is 0). Unsupported types are refused. */
 int ck_bundle_read(ck_bundle *b, size_t i, void *buf, uint64_t n);
 
 /* Tensor i verified in place, without copying it: an unpartitioned numeric
