@@ -1163,14 +1163,12 @@ int ck_bundle_writer_end(ck_bundle_writer *w)
 	return 0;
 }
 
-int ck_bundle_writer_strings(ck_bundle_writer *w, const char *name, int ndim, const int64_t *shape,
-			     int shard, const char *const *strs, const size_t *lens)
+/* The data of the string tensor (or slice) just begun: its numel strings. */
+static int put_strings(ck_bundle_writer *w, const char *const *strs, const size_t *lens)
 {
+	const w_entry *cur = &w->e[w->cur];
 	uint64_t numel;
-	if (ck_shape_numel(ndim, shape, &numel) < 0)
-		return ck_fail("%s: tensor %s: bad shape", w->prefix, name);
-	if (ck_bundle_writer_begin(w, name, CK_TF_STRING, ndim, shape, shard) < 0)
-		return -1;
+	ck_shape_numel(cur->ndim, cur->shape, &numel); /* checked by start_data */
 	ck_buf o = {0};
 	uint32_t c = 0;
 	for (uint64_t i = 0; i < numel; i++) {
@@ -1200,6 +1198,23 @@ int ck_bundle_writer_strings(ck_bundle_writer *w, const char *name, int ndim, co
 	if (rc < 0)
 		w->failed = 1;
 	return rc;
+}
+
+int ck_bundle_writer_strings(ck_bundle_writer *w, const char *name, int ndim, const int64_t *shape,
+			     int shard, const char *const *strs, const size_t *lens)
+{
+	if (ck_bundle_writer_begin(w, name, CK_TF_STRING, ndim, shape, shard) < 0)
+		return -1;
+	return put_strings(w, strs, lens);
+}
+
+int ck_bundle_writer_strings_slice(ck_bundle_writer *w, const char *name, int ndim,
+				   const int64_t *shape, const int64_t *start, const int64_t *length,
+				   int shard, const char *const *strs, const size_t *lens)
+{
+	if (ck_bundle_writer_begin_slice(w, name, CK_TF_STRING, ndim, shape, start, length, shard) < 0)
+		return -1;
+	return put_strings(w, strs, lens);
 }
 
 static int cmp_entry(const void *a, const void *b)

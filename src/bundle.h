@@ -133,6 +133,11 @@ int ck_bundle_writer_end(ck_bundle_writer *w);
 /* A DT_STRING tensor of numel(shape) strings, in TF's layout. */
 int ck_bundle_writer_strings(ck_bundle_writer *w, const char *name, int ndim, const int64_t *shape,
 			     int shard, const char *const *strs, const size_t *lens);
+/* One slice of a partitioned DT_STRING variable (extents as for
+ * _begin_slice): the slice's strings, row-major within it. */
+int ck_bundle_writer_strings_slice(ck_bundle_writer *w, const char *name, int ndim,
+				   const int64_t *shape, const int64_t *start, const int64_t *length,
+				   int shard, const char *const *strs, const size_t *lens);
 /* Write the index. On any failure (or free without finish) the files
  * written so far are removed. */
 int ck_bundle_writer_finish(ck_bundle_writer *w);
