@@ -19,10 +19,13 @@ if ! "$TFPY" "$CK_ROOT/tests/py/stack_tf_write.py" "$G" "$W" >"$W/written" 2>"$W
 fi
 ok "TensorFlow writes $(wc -l <"$W/written") checkpoints"
 prefix() { awk -F'\t' -v c="$1" -v v="$2" '$1 == c && $2 == v { print $3 }' "$W/written"; }
+golden() { # golden CASE — the golden original's checkpoint
+	echo "$G/$1/input/$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["checkpoint"])' "$G/$1/case.json")"
+}
 
 # What TF made is what the checks below are about.
 for c in $CASES dtypes; do
-	n=$("$B/ckpt-ls" --files "$(prefix $c saver)" | grep -c '\.data-')
+	n=$(ls "$(prefix $c saver)".data-* | wc -l)
 	[ "$n" -gt 1 ] && ok "$c: TF's sharded Saver wrote $n data shards" || fail "$c: the sharded Saver wrote $n data shard"
 	n=$("$B/ckpt-ls" --json "$(prefix $c part)" | $PY -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin)["tensors"] if t.get("slices")))')
 	[ "$n" -gt 0 ] && ok "$c: TF wrote $n partitioned variables" || fail "$c: TF wrote no partitioned variable"
@@ -56,7 +59,7 @@ add() { # add LABEL PREFIX KIND [EXPECT.st]
 	[ -z "$want" ] || check_eq "$1: ckpt-extract notes each string tensor as verified and skipped" "$want" "$got"
 }
 for c in $CASES; do
-	add "$c (golden original)" "$G/$c/input/$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["checkpoint"])' "$G/$c/case.json")" tf
+	add "$c (golden original)" "$(golden $c)" tf
 done
 while IFS="$(printf '\t')" read -r c v p; do add "$c ($v, TF-written)" "$p" tf; done <"$W/written"
 
@@ -91,6 +94,8 @@ cols_whole BF16 4,9 part=1:2 wholeext
 cube F32 3,4,10 part=2:3 shard=2
 middle I8 3,8,5 part=1:3 wholeext
 flags BOOL 7,2 part=0:2
+words STRING 5,3 part=0:2
+words_whole STRING 4,6 part=1:3 wholeext
 one_slice U8 6,2 part=0:1
 plain F32 2,2
 SPEC
@@ -130,8 +135,7 @@ model() { case $1 in bert_mlm_only) echo bert ;; *) echo "$1" ;; esac; }
 	echo "CKPTCONV_BIN := $B"
 	echo "include $CK_ROOT/mk/convert.mk"
 	for c in $CASES; do
-		ck=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["checkpoint"])' "$G/$c/case.json")
-		echo "\$(eval \$(call ckptconv,$T/out/$c/golden,$(model $c),$G/$c/input/$ck,$(opts $c "$G/$c/input")))"
+		echo "\$(eval \$(call ckptconv,$T/out/$c/golden,$(model $c),$(golden $c),$(opts $c "$G/$c/input")))"
 		for v in saver part; do
 			echo "\$(eval \$(call ckptconv,$T/out/$c/$v,$(model $c),$(prefix $c $v),$(opts $c "$W/$c/$v")))"
 		done
@@ -151,13 +155,12 @@ check "make -j2 converts the originals and the TF-written copies" make -s -C "$T
 # swapped the files must be identical. The manifest lists every input's hash,
 # so it differs too; every other file must be byte for byte the original's.
 for c in $CASES; do
-	ck=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["checkpoint"])' "$G/$c/case.json")
 	for v in saver part; do
 		O=$T/out/$c
 		check "$c ($v): the folder is the original's but for model.safetensors and the manifest" \
 			diff -r -x .ckptconv -x ckptconv-manifest.json -x model.safetensors "$O/golden" "$O/$v"
 		check "$c ($v): model.safetensors is the original's but for the index hash" \
-			$PY "$CK_ROOT/tests/py/stack_same_weights.py" "$O/golden/model.safetensors" "$G/$c/input/$ck.index" \
+			$PY "$CK_ROOT/tests/py/stack_same_weights.py" "$O/golden/model.safetensors" "$(golden $c).index" \
 			"$O/$v/model.safetensors" "$(prefix $c $v).index"
 	done
 done
@@ -171,7 +174,7 @@ check_fails "bert (object, TF-written): refused as a TF2 object-based checkpoint
 {
 	for c in $CASES; do
 		for v in golden saver part; do
-			[ $v = golden ] && p=$G/$c/input/$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["checkpoint"])' "$G/$c/case.json") || p=$(prefix $c $v)
+			[ $v = golden ] && p=$(golden $c) || p=$(prefix $c $v)
 			printf '%s\t%s\t%s\t%s\n' "$c ($v)" "$G/$c" "$p" "$T/out/$c/golden/model.safetensors"
 		done
 	done
