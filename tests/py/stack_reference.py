@@ -11,7 +11,8 @@ loader (load_tf_weights_in_<type>) run on CKPT. The parameters it leaves NaN
 are the ones it does not fill: they must be exactly case.json's unfilled_keys.
 Every other entry of its state dict must be in OURS with the same dtype, shape
 and bytes (a tied copy may be an alias, ckptconv.alias.*, or be left to
-another member of its tied group), and OURS must hold nothing else.
+another member of its tied group), and OURS must hold nothing else (nothing
+the reference leaves unfilled either).
 
 XLM: transformers 4.57.6 does not ship its XLM conversion module
 (convert_xlm_original_pytorch_checkpoint_to_pytorch; the wheel leaves out the
@@ -108,7 +109,11 @@ def reference_tf(label, info, case_dir, ckpt, ours_path):
                 name, source, got.dtype, got.shape, want.dtype, want.shape,
                 ", bytes differ" if got.shape == want.shape else ""))
         compared += 1
-    problems += ["%s: ours, not in the reference's state dict" % n for n in list(ours) + list(aliases) if n not in reference]
+    for name in list(ours) + list(aliases):
+        if name not in reference:
+            problems.append("%s: ours, not in the reference's state dict" % name)
+        elif name in never:
+            problems.append("%s: the reference has no data for it, yet ours has it" % name)
     report(label, problems, "%s's %s state dict = ours, bit for bit (%d entries; unfilled: %s)"
            % (loader.__name__, info["reference_class"], compared, sorted(never) or "none"))
 
