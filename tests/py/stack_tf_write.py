@@ -5,10 +5,10 @@ Run with the pinned TensorFlow ($CK_STACK_TF); one process writes everything
 holds the case's other input files (configs, vocabularies) and a checkpoint
 under the original prefix name, holding the original variables:
   saver   tf.compat.v1.train.Saver(sharded=True), the variables spread over
-          three logical CPU devices (so several data shards)
-  part    tf.compat.v1.train.Saver, every variable that has a dimension of 2
-          or more partitioned by tf.compat.v1.fixed_size_partitioner
-          (alternately along its first and last axis)
+          three CPU devices (so several data shards)
+  part    the same, every variable that has a dimension of 2 or more
+          partitioned by tf.compat.v1.fixed_size_partitioner (alternately
+          along its first and last axis), its parts on different devices
   object  tf.train.Checkpoint(...).save(): an object-based checkpoint
 and OUT/t5/bf16/ the T5 variables cast to bfloat16 (as Mesh TF can train).
 OUT/dtypes/{saver,part,object}/ hold variables of every dtype TF saves
@@ -16,6 +16,7 @@ OUT/dtypes/{saver,part,object}/ hold variables of every dtype TF saves
 Prints one line per checkpoint: CASE<TAB>VARIANT<TAB>PREFIX."""
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -36,9 +37,18 @@ def slice_initializer(full):
     return init
 
 
+def device_of(i):
+    """Variable i's device; part K of a partitioned one goes K devices further
+    (as parameter servers hold the parts of a large embedding)."""
+    def place(op):
+        part = re.search(r"/part_(\d+)(?:/|$)", op.name)
+        return "/cpu:%d" % ((i + (int(part.group(1)) if part else 0)) % DEVICES)
+    return place
+
+
 def save_v1(prefix, variables, partition):
-    """Save {name: array} with the TF1 Saver; partition=False: spread over
-    devices and save sharded, partition=True: partition, one shard."""
+    """Save {name: array} with the sharded TF1 Saver, the variables spread over
+    the devices; partition=True: partitioned too."""
     graph = tf.Graph()
     with graph.as_default():
         for i, (name, value) in enumerate(sorted(variables.items())):
@@ -48,10 +58,10 @@ def save_v1(prefix, variables, partition):
                 axis = 0 if i % 2 == 0 or value.ndim < 2 else value.ndim - 1
                 if value.ndim >= 1 and value.shape[axis] >= 2:
                     partitioner = tf1.fixed_size_partitioner(min(3, value.shape[axis]), axis=axis)
-            with tf.device("/cpu:%d" % (0 if partition else i % DEVICES)):
+            with graph.device(device_of(i)):
                 tf1.get_variable(name, shape=value.shape, dtype=dtype, initializer=slice_initializer(value),
                                  partitioner=partitioner, use_resource=False)
-        saver = tf1.train.Saver(sharded=not partition)
+        saver = tf1.train.Saver(sharded=True)
         config = tf1.ConfigProto(device_count={"CPU": DEVICES})
         with tf1.Session(config=config) as sess:
             sess.run(tf1.global_variables_initializer())
