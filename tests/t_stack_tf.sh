@@ -47,12 +47,12 @@ print(" ".join(t["name"] for t in json.load(sys.stdin)["tensors"] if t.get("slic
 # Every golden original, every TF-written copy, and mkckpt's checkpoints.
 : >"$W/list"
 n=0
-add() { # add LABEL PREFIX KIND [EXPECT.st]
+add() { # add LABEL PREFIX KIND [EXPECT.st] — KIND: tf, mkckpt or index (see stack_tf_read.py)
 	n=$((n + 1))
 	"$B/ckpt-ls" "$2" >"$W/$n.ls" 2>"$W/$n.lserr" || fail "$1: ckpt-ls: $(head -1 "$W/$n.lserr")"
 	"$B/ckpt-ls" --json "$2" >"$W/$n.json" 2>"$W/$n.lserr" || fail "$1: ckpt-ls --json: $(head -1 "$W/$n.lserr")"
-	if [ "$3" = mkckpt ]; then
-		printf '%s\t%s\t%s\t%s\t%s\tmkckpt\n' "$1" "$2" "$W/$n.ls" "$W/$n.json" "$4" >>"$W/list"
+	if [ "$3" != tf ]; then
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$W/$n.ls" "$W/$n.json" "${4:--}" "$3" >>"$W/list"
 		return
 	fi
 	"$B/ckpt-extract" "$2" -o "$W/$n.st" 2>"$W/$n.err" || fail "$1: ckpt-extract: $(grep -v ': note: ' "$W/$n.err" | head -1)"
@@ -67,6 +67,11 @@ for c in $CASES; do
 	add "$c (golden original)" "$(golden $c)" tf
 done
 while IFS="$(printf '\t')" read -r c v p; do add "$c ($v, TF-written)" "$p" tf; done <"$W/written"
+# The real releases' indexes (tests/fixtures/real); the complete ones have their data.
+for i in $(find "$FIX/real" -name '*.index' | sort); do
+	case $i in "$FIX"/real/complete/*) k=tf ;; *) k=index ;; esac
+	add "real ${i#"$FIX"/real/}" "${i%.index}" $k
+done
 
 mkdir -p "$W/mk"
 cat >"$W/mk/all.spec" <<'SPEC'
