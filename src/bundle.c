@@ -827,7 +827,7 @@ static int verify_sliced_strings(ck_bundle *b, const ck_bundle_entry *e)
 		part.offset = s->offset;
 		part.size = s->size;
 		part.crc32c = s->crc32c;
-		if (s->size > cap) { /* sizes were checked against the shard files */
+		if (!buf || s->size > cap) { /* sizes were checked against the shard files */
 			unsigned char *grown = ck_realloc(buf, (size_t)s->size);
 			if (!grown) {
 				rc = -1;
