@@ -810,6 +810,40 @@ static int read_sliced(ck_bundle *b, const ck_bundle_entry *e, unsigned char *ds
 	return rc;
 }
 
+/* A partitioned string tensor has no one stored layout to deliver: each
+ * slice is a string tensor of its own, verified as such (TF reads them). */
+static int verify_sliced_strings(ck_bundle *b, const ck_bundle_entry *e)
+{
+	unsigned char *buf = NULL;
+	uint64_t cap = 0;
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < e->nslices; k++) {
+		const ck_bundle_slice *s = &e->slices[k];
+		ck_bundle_entry part = *e;
+		slice_lengths(e, s, part.shape);
+		part.nslices = 0;
+		part.slices = NULL;
+		part.shard = s->shard;
+		part.offset = s->offset;
+		part.size = s->size;
+		part.crc32c = s->crc32c;
+		if (!buf || s->size > cap) { /* sizes were checked against the shard files */
+			unsigned char *grown = ck_realloc(buf, (size_t)s->size);
+			if (!grown) {
+				rc = -1;
+				break;
+			}
+			buf = grown;
+			cap = s->size;
+		}
+		rc = read_range(b, e->name, s->shard, s->offset, s->size, buf, NULL);
+		if (rc == 0)
+			rc = verify_strings(b, &part, buf);
+	}
+	free(buf);
+	return rc;
+}
+
 int ck_bundle_read(ck_bundle *b, size_t i, void *buf, uint64_t n)
 {
 	if (i >= b->n)
@@ -819,14 +853,13 @@ int ck_bundle_read(ck_bundle *b, size_t i, void *buf, uint64_t n)
 	if (!e->supported)
 		return ck_fail("%s: tensor %s: TF dtype %s is not supported", b->index_path, e->name,
 			       ck_tf_dtype_name(e->tf_dtype, tn));
-	if (e->dtype == CK_STRING && e->nslices)
-		return ck_fail("%s: tensor %s: partitioned string tensors are not supported",
-			       b->index_path, e->name);
 	if (n != e->nbytes)
 		return ck_fail("%s: tensor %s: read of %llu bytes, tensor has %llu", b->index_path,
 			       e->name, (unsigned long long)n, (unsigned long long)e->nbytes);
 	if (ck_bundle_check_data(b) < 0)
 		return -1;
+	if (e->nslices && e->dtype == CK_STRING)
+		return verify_sliced_strings(b, e);
 	if (e->nslices)
 		return read_sliced(b, e, buf);
 	if (e->dtype == CK_STRING)
@@ -1130,14 +1163,12 @@ int ck_bundle_writer_end(ck_bundle_writer *w)
 	return 0;
 }
 
-int ck_bundle_writer_strings(ck_bundle_writer *w, const char *name, int ndim, const int64_t *shape,
-			     int shard, const char *const *strs, const size_t *lens)
+/* The data of the string tensor (or slice) just begun: its numel strings. */
+static int put_strings(ck_bundle_writer *w, const char *const *strs, const size_t *lens)
 {
+	const w_entry *cur = &w->e[w->cur];
 	uint64_t numel;
-	if (ck_shape_numel(ndim, shape, &numel) < 0)
-		return ck_fail("%s: tensor %s: bad shape", w->prefix, name);
-	if (ck_bundle_writer_begin(w, name, CK_TF_STRING, ndim, shape, shard) < 0)
-		return -1;
+	ck_shape_numel(cur->ndim, cur->shape, &numel); /* checked by start_data */
 	ck_buf o = {0};
 	uint32_t c = 0;
 	for (uint64_t i = 0; i < numel; i++) {
@@ -1167,6 +1198,23 @@ int ck_bundle_writer_strings(ck_bundle_writer *w, const char *name, int ndim, co
 	if (rc < 0)
 		w->failed = 1;
 	return rc;
+}
+
+int ck_bundle_writer_strings(ck_bundle_writer *w, const char *name, int ndim, const int64_t *shape,
+			     int shard, const char *const *strs, const size_t *lens)
+{
+	if (ck_bundle_writer_begin(w, name, CK_TF_STRING, ndim, shape, shard) < 0)
+		return -1;
+	return put_strings(w, strs, lens);
+}
+
+int ck_bundle_writer_strings_slice(ck_bundle_writer *w, const char *name, int ndim,
+				   const int64_t *shape, const int64_t *start, const int64_t *length,
+				   int shard, const char *const *strs, const size_t *lens)
+{
+	if (ck_bundle_writer_begin_slice(w, name, CK_TF_STRING, ndim, shape, start, length, shard) < 0)
+		return -1;
+	return put_strings(w, strs, lens);
 }
 
 static int cmp_entry(const void *a, const void *b)

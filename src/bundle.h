@@ -89,7 +89,8 @@ int ck_bundle_check_data(ck_bundle *b);
  * tensors are delivered as TF stores them (row-major, little-endian),
  * partitioned ones reassembled; DT_STRING tensors are delivered as their
  * raw stored bytes (lengths, checksum, strings) after verifying TF's string
- * checksum rule. Unsupported types are refused. */
+ * checksum rule; partitioned ones are verified slice by slice and deliver
+ * nothing (their nbytes is 0). Unsupported types are refused. */
 int ck_bundle_read(ck_bundle *b, size_t i, void *buf, uint64_t n);
 
 /* Tensor i verified in place, without copying it: an unpartitioned numeric
@@ -132,6 +133,11 @@ int ck_bundle_writer_end(ck_bundle_writer *w);
 /* A DT_STRING tensor of numel(shape) strings, in TF's layout. */
 int ck_bundle_writer_strings(ck_bundle_writer *w, const char *name, int ndim, const int64_t *shape,
 			     int shard, const char *const *strs, const size_t *lens);
+/* One slice of a partitioned DT_STRING variable (extents as for
+ * _begin_slice): the slice's strings, row-major within it. */
+int ck_bundle_writer_strings_slice(ck_bundle_writer *w, const char *name, int ndim,
+				   const int64_t *shape, const int64_t *start, const int64_t *length,
+				   int shard, const char *const *strs, const size_t *lens);
 /* Write the index. On any failure (or free without finish) the files
  * written so far are removed. */
 int ck_bundle_writer_finish(ck_bundle_writer *w);

@@ -59,7 +59,8 @@ const char *ckpt_version(void);
 const char *ckpt_errmsg(void);
 
 /* Element types, in safetensors' spelling. CKPT_STRING (TensorFlow string
- * tensors) is listed and read as raw bytes but never written. */
+ * tensors) is listed and read as raw bytes but never written; a partitioned
+ * one is verified slice by slice and reads as 0 bytes. */
 typedef enum {
 	CKPT_BOOL,
 	CKPT_U8,

@@ -238,8 +238,6 @@ static int parse_spec(const char *path, spec *sp)
 			t->shard = (int)(i % (size_t)sp->o.num_shards);
 		if (t->shard >= sp->o.num_shards)
 			rc = ck_fail("%s: tensor %s: shard %d of %d", path, t->name, t->shard, sp->o.num_shards);
-		if (t->part_n && t->tf_dtype == CK_TF_STRING)
-			rc = ck_fail("%s: tensor %s: partitioned strings are not made", path, t->name);
 	}
 	return rc;
 }
@@ -286,41 +284,52 @@ static int write_box(ck_bundle_writer *w, const tensor *t, const int64_t *start,
 	return 0;
 }
 
-static int write_strings(ck_bundle_writer *w, const tensor *t)
+/* The strings of box [start, start+len) of string tensor t, row-major in
+ * the box, as one tensor (len = the shape) or as the slice of extents ext. */
+static int write_strings(ck_bundle_writer *w, const tensor *t, const int64_t *start,
+			 const int64_t *len, const int64_t *ext, int shard)
 {
 	uint64_t numel;
-	if (ck_shape_numel(t->ndim, t->shape, &numel) < 0 || numel > (1u << 24))
+	if (ck_shape_numel(t->ndim, len, &numel) < 0 || numel > (1u << 24))
 		return ck_fail("%s: string tensor too large", t->name);
 	char **s = ck_calloc((size_t)numel, sizeof *s);
-	size_t *len = ck_calloc((size_t)numel, sizeof *len);
-	int rc = s && len ? 0 : -1;
+	size_t *slen = ck_calloc((size_t)numel, sizeof *slen);
+	int rc = s && slen ? 0 : -1;
 	uint64_t seed = name_seed(t->name);
-	for (uint64_t i = 0; rc == 0 && i < numel; i++) {
+	int64_t idx[CK_MAX_DIMS] = {0};
+	for (uint64_t k = 0; rc == 0 && k < numel; k++) {
+		uint64_t i = 0; /* full-tensor index of the box element at idx */
+		for (int d = 0; d < t->ndim; d++)
+			i = i * (uint64_t)t->shape[d] + (uint64_t)(start[d] + idx[d]);
+		for (int d = t->ndim - 1; d >= 0 && ++idx[d] == len[d]; d--)
+			idx[d] = 0;
 		char one[MAX_LINE];
 		int n = snprintf(one, sizeof one, "%s:%llu", t->name, (unsigned long long)i);
 		int reps = 1 + (int)(splitmix(seed ^ i) % 3);
-		if (!(s[i] = ck_malloc((size_t)n * 3 + 1)))
+		if (!(s[k] = ck_malloc((size_t)n * 3 + 1)))
 			rc = -1;
 		for (int r = 0; rc == 0 && r < reps; r++)
-			memcpy(s[i] + (size_t)r * (size_t)n, one, (size_t)n);
-		len[i] = (size_t)n * (size_t)reps;
+			memcpy(s[k] + (size_t)r * (size_t)n, one, (size_t)n);
+		slen[k] = (size_t)n * (size_t)reps;
 	}
 	if (rc == 0)
-		rc = ck_bundle_writer_strings(w, t->name, t->ndim, t->shape, t->shard,
-					      (const char *const *)s, len);
-	for (uint64_t i = 0; s && i < numel; i++)
-		free(s[i]);
+		rc = ext ? ck_bundle_writer_strings_slice(w, t->name, t->ndim, t->shape, start, ext, shard,
+							  (const char *const *)s, slen)
+			 : ck_bundle_writer_strings(w, t->name, t->ndim, t->shape, shard,
+						    (const char *const *)s, slen);
+	for (uint64_t k = 0; s && k < numel; k++)
+		free(s[k]);
 	free(s);
-	free(len);
+	free(slen);
 	return rc;
 }
 
 static int write_tensor(ck_bundle_writer *w, const spec *sp, const tensor *t, unsigned char *buf)
 {
-	if (t->tf_dtype == CK_TF_STRING)
-		return write_strings(w, t);
 	int64_t start[CK_MAX_DIMS] = {0}, len[CK_MAX_DIMS], extlen[CK_MAX_DIMS];
 	memcpy(len, t->shape, sizeof len);
+	if (!t->part_n && t->tf_dtype == CK_TF_STRING)
+		return write_strings(w, t, start, len, NULL, t->shard);
 	if (!t->part_n) {
 		if (ck_bundle_writer_begin(w, t->name, t->tf_dtype, t->ndim, t->shape, t->shard) < 0 ||
 		    write_box(w, t, start, len, buf) < 0)
@@ -336,6 +345,11 @@ static int write_tensor(ck_bundle_writer *w, const spec *sp, const tensor *t, un
 		for (int d = 0; d < t->ndim; d++)
 			extlen[d] = t->wholeext && d != ax ? -1 : len[d];
 		int shard = (t->shard + k) % sp->o.num_shards;
+		if (t->tf_dtype == CK_TF_STRING) {
+			if (write_strings(w, t, start, len, extlen, shard) < 0)
+				return -1;
+			continue;
+		}
 		if (ck_bundle_writer_begin_slice(w, t->name, t->tf_dtype, t->ndim, t->shape, start,
 						 extlen, shard) < 0 ||
 		    write_box(w, t, start, len, buf) < 0 || ck_bundle_writer_end(w) < 0)
