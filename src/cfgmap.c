@@ -1135,6 +1135,13 @@ static int read_gin(const cfgmap *m, vals *vs, const char *path, const char *tex
 				rc = -1;
 				break;
 			}
+			/* None is gin's "not set here" (T5 v1.1 binds
+			 * LayerStack.norm_epsilon = None and sets the epsilon on
+			 * its sublayer_rms_norm): the next binding, else the default */
+			if (found && json_is_null(v)) {
+				json_decref(v);
+				continue;
+			}
 			if (found) {
 				char *origin = fmt("%s: %s", path, k->bindings.v[b]);
 				rc = origin ? give(m, vs, k->key, v, S_GIVEN, origin) : -1;
