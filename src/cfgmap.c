@@ -100,8 +100,9 @@ typedef struct {
 
 typedef struct {
 	char *key, *tensor; /* a name, or for count a pattern */
-	int dim;            /* -1: count matching tensors */
+	int dim;            /* -1: count matching tensors; RANK_OF: rank in the checkpoint */
 } shape;
+enum { RANK_OF = -2 };
 
 typedef struct {
 	char *cls;
@@ -891,15 +892,17 @@ static int parse_line(cfgmap *m, size_t line, const tok *t, size_t nt)
 		json_decref(v);
 		return 0;
 	}
-	if (tokeq(d, "shape") || tokeq(d, "count")) {
-		int is_count = tokeq(d, "count");
+	if (tokeq(d, "shape") || tokeq(d, "count") || tokeq(d, "rank")) {
+		int is_count = !tokeq(d, "shape");
 		if (nt != (is_count ? 3u : 4u))
 			return ck_fail("%s: line %zu: want: %s", m->path, line,
-				       is_count ? "count KEY PATTERN" : "shape KEY TENSOR DIM");
+				       tokeq(d, "rank")	 ? "rank KEY TENSOR"
+				       : is_count	 ? "count KEY PATTERN"
+							 : "shape KEY TENSOR DIM");
 		shape *s = PUSH(m->shapes);
 		if (!s || !(s->key = tokdup(t[1])) || !(s->tensor = tokdup(t[2])))
 			return -1;
-		s->dim = -1;
+		s->dim = tokeq(d, "rank") ? RANK_OF : -1;
 		if (!is_count) {
 			uint64_t dim;
 			char buf[8] = "";
@@ -1264,6 +1267,24 @@ static const char *torch_dtype_name(ck_dtype t)
 	}
 }
 
+/* rank lines: the number of axes of a tensor of the checkpoint itself. */
+static int apply_ranks(const cfgmap *m, vals *vs, const cfg_request *rq)
+{
+	const char *label = rq->checkpoint_label ? rq->checkpoint_label : "checkpoint tensors";
+	for (size_t i = 0; i < m->shapes.n; i++) {
+		const shape *s = &m->shapes.v[i];
+		const tl_tensor *t = s->dim == RANK_OF ? tensor_list_find(rq->checkpoint, s->tensor) : NULL;
+		if (!t)
+			continue;
+		char *origin = fmt("%s: tensor %s has %d axes", label, t->name, t->ndim);
+		int rc = origin ? give(m, vs, s->key, json_integer(t->ndim), S_TENSOR, origin) : -1;
+		free(origin);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Sizes from tensor shapes, torch_dtype, and the class the tensors make. */
 static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const char **cls)
 {
@@ -1273,6 +1294,8 @@ static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const
 		const shape *s = &m->shapes.v[i];
 		json_int_t n = 0;
 		char *origin;
+		if (s->dim == RANK_OF)
+			continue;
 		if (s->dim < 0) {
 			for (size_t k = 0; k < tl->n; k++)
 				n += fnmatch(s->tensor, tl->v[k].name, 0) == 0;
@@ -1498,7 +1521,8 @@ int cfg_translate(const cfgmap *m, const cfg_request *rq, json_t **config, json_
 		goto fail;
 	if (rq->task && apply_task(m, &vs, rq->task, &task_cls) < 0)
 		goto fail;
-	if (rq->tensors && apply_tensors(m, &vs, rq, &tensor_cls) < 0)
+	if ((rq->checkpoint && apply_ranks(m, &vs, rq) < 0) ||
+	    (rq->tensors && apply_tensors(m, &vs, rq, &tensor_cls) < 0))
 		goto fail;
 	if (check_needs(m, &vs, rq) < 0 || apply_defaults(m, &vs) < 0 ||
 	    apply_tables(m, &vs) < 0 || apply_derives(m, &vs) < 0 || labels(&vs) < 0)
