@@ -1419,7 +1419,9 @@ static int apply_tables(const cfgmap *m, vals *vs)
 			return ck_fail("%s: %s is not supported (known: %s)", src->origin, got, known);
 		}
 		int strength = src->strength;
-		char *origin = fmt("%s: line %zu: table %s", m->path, t->line, t->src);
+		/* where the row's key came from too: a conflict names both sources */
+		char *origin = fmt("%s, via %s: line %zu: table %s", src->origin, m->path, t->line,
+				   t->src);
 		if (!origin)
 			return -1;
 		for (size_t k = 0; k < t->outs.n; k++)
