@@ -201,6 +201,16 @@ all: \$(CKPTCONV_OUTPUTS)
 MK
 check "make -j2 converts every original" make -s -C "$T" -j2 all
 
+# the three ways through the rules give the same bytes, copies and made tensors included
+for c in xl_tied:xlnet psd:transfo_xl; do
+	d=${c%%:*} m=${c#*:}
+	"$B/ckpt-extract" "$T/$d/model.ckpt" | "$B/tensor-remap" "$CK_ROOT/models/$m/tensors.rules" >"$T/$d.piped.st"
+	check "$d: ckpt-extract --remap, the bytes of | tensor-remap" sh -c \
+		"'$B/ckpt-extract' '$T/$d/model.ckpt' --remap '$CK_ROOT/models/$m/tensors.rules' | cmp - '$T/$d.piped.st'"
+	check "$d: the Make path (pt-pack --checkpoint), the bytes of the pipeline" sh -c \
+		"'$B/pt-pack' '$T/$d.piped.st' -o - --format safetensors | cmp - '$T/o_$d/model.safetensors'"
+done
+
 cfg() { # cfg DIR EXPR — a Python expression over the config c
 	$PY -c 'import json,sys; c=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T/$1/config.json" "$2"
 }
