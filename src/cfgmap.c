@@ -107,6 +107,7 @@ enum { RANK_OF = -2 };
 typedef struct {
 	char *cls;
 	strvec conds; /* tensor patterns; "!" in front: must be absent */
+	char *note;   /* said (rq->notes) when the tensors pick this class */
 } arch;
 
 typedef struct {
@@ -188,6 +189,7 @@ void cfgmap_free(cfgmap *m)
 	free(m->shapes.v);
 	for (size_t i = 0; i < m->archs.n; i++) {
 		free(m->archs.v[i].cls);
+		free(m->archs.v[i].note);
 		strvec_free(&m->archs.v[i].conds);
 	}
 	free(m->archs.v);
@@ -919,7 +921,20 @@ static int parse_line(cfgmap *m, size_t line, const tok *t, size_t nt)
 			return ck_fail("%s: line %zu: want: arch CLASS [TENSOR | !TENSOR]...", m->path,
 				       line);
 		arch *a = PUSH(m->archs);
-		return a && (a->cls = tokdup(t[1])) && push_words(&a->conds, t + 2, nt - 2) == 0 ? 0 : -1;
+		size_t nc = nt - 2;
+		if (a && nc && t[nt - 1].s[0] == '"') { /* a note, the last word */
+			json_t *v = tokjson(m, line, t[nt - 1]);
+			if (!v || !json_is_string(v)) {
+				json_decref(v);
+				return v ? ck_fail("%s: line %zu: an arch note is a \"string\"", m->path, line) : -1;
+			}
+			a->note = ck_strdup(json_string_value(v));
+			json_decref(v);
+			if (!a->note)
+				return -1;
+			nc--;
+		}
+		return a && (a->cls = tokdup(t[1])) && push_words(&a->conds, t + 2, nc) == 0 ? 0 : -1;
 	}
 	if (tokeq(d, "task")) {
 		if (nt < 3 || !is_name(t[2]))
@@ -1286,7 +1301,8 @@ static int apply_ranks(const cfgmap *m, vals *vs, const cfg_request *rq)
 }
 
 /* Sizes from tensor shapes, torch_dtype, and the class the tensors make. */
-static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const char **cls)
+static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const char **cls,
+			 const char **note)
 {
 	const tensor_list *tl = rq->tensors;
 	const char *label = rq->tensors_label ? rq->tensors_label : "tensors";
@@ -1340,8 +1356,10 @@ static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const
 			const char *c = a->conds.v[k];
 			ok = c[0] == '!' ? !tensor_matches(tl, c + 1) : tensor_matches(tl, c);
 		}
-		if (ok)
+		if (ok) {
 			*cls = a->cls;
+			*note = a->note;
+		}
 	}
 	if (!*cls && m->archs.n)
 		return ck_fail("%s: the tensors fit none of the arch lines of %s", label, m->path);
@@ -1513,7 +1531,7 @@ int cfg_translate(const cfgmap *m, const cfg_request *rq, json_t **config, json_
 {
 	vals vs = {0};
 	json_t *out = NULL, *gen = NULL;
-	const char *task_cls = NULL, *tensor_cls = NULL, *cls;
+	const char *task_cls = NULL, *tensor_cls = NULL, *cls, *note = NULL;
 	*config = NULL;
 	if (generation)
 		*generation = NULL;
@@ -1524,7 +1542,7 @@ int cfg_translate(const cfgmap *m, const cfg_request *rq, json_t **config, json_
 	if (rq->task && apply_task(m, &vs, rq->task, &task_cls) < 0)
 		goto fail;
 	if ((rq->checkpoint && apply_ranks(m, &vs, rq) < 0) ||
-	    (rq->tensors && apply_tensors(m, &vs, rq, &tensor_cls) < 0))
+	    (rq->tensors && apply_tensors(m, &vs, rq, &tensor_cls, &note) < 0))
 		goto fail;
 	if (check_needs(m, &vs, rq) < 0 || apply_defaults(m, &vs) < 0 ||
 	    apply_tables(m, &vs) < 0 || apply_derives(m, &vs) < 0 || labels(&vs) < 0)
@@ -1597,6 +1615,8 @@ int cfg_translate(const cfgmap *m, const cfg_request *rq, json_t **config, json_
 	*config = out;
 	if (generation)
 		*generation = gen;
+	if (note && rq->notes && cls == tensor_cls) /* only on success: one line per problem */
+		fprintf(rq->notes, "%s: %s: %s\n", rq->tensors_label, tensor_cls, note);
 	return 0;
 fail:
 	json_decref(out);

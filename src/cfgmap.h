@@ -47,6 +47,7 @@ typedef struct {
 	const char *const *set;     /* --set KEY=VALUE overrides */
 	size_t nset;
 	FILE *explain; /* if not NULL: where each value came from, one a line */
+	FILE *notes;   /* if not NULL: the note of the arch line the tensors pick */
 } cfg_request;
 
 /* Translate. *config gets the config.json object; *generation (if not NULL)

@@ -220,6 +220,10 @@ check_eq "xlnet untie_r=false: untie_r from the checkpoint, the LM head" "XLNetL
 	"$(cfg o_xl_tied '" ".join(map(str, [c["architectures"][0], c["untie_r"]]))')"
 check_eq "xlnet body: no LM head, the bare XLNetModel" "XLNetModel True" \
 	"$(cfg o_xl_body '" ".join(map(str, [c["architectures"][0], c["untie_r"]]))')"
+"$B/cfg-translate" xlnet "$T/xl_body/xlnet_config.json" --tensors "$T/o_xl_body/.ckptconv/tensors.list" -o "$T/body.json" 2>"$T/body.err"
+check_eq "xlnet body: says what the checkpoint is, in one line" \
+	"$T/o_xl_body/.ckptconv/tensors.list: XLNetModel: no LM head (model/lm_loss/bias): not a pretraining checkpoint; converted as the bare XLNetModel (TASK=<its task> converts a fine-tuned head)" \
+	"$(cat "$T/body.err")"
 check_eq "xlnet body: a zero mask_emb" "transformer.mask_emb F32 1,1,16 0.0" \
 	"$($HF5 -c 'import sys; from safetensors.numpy import load_file; t=load_file(sys.argv[1])["transformer.mask_emb"]; print("transformer.mask_emb", "F32", ",".join(map(str, t.shape)), abs(t).max())' "$T/o_xl_body/model.safetensors")"
 for c in enwik8:True:1:'[False]' text8p:False:1:'[False]' psd:False:2:'[False, True, True]'; do

@@ -237,6 +237,7 @@ int main(int argc, char **argv)
 		.set = sets,
 		.nset = nset,
 		.explain = verbose ? stderr : NULL,
+		.notes = stderr,
 	};
 	if (cfg_translate(m, &rq, &cfg, gen_out ? &gen : NULL) < 0 ||
 	    write_all(out, cfg, gen_out, gen) < 0) {
