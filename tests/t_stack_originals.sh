@@ -255,6 +255,11 @@ txl_flags 1 16 false true >"$T/untie_false.json"
 check_fails "transfo_xl: untie_r=false in the flags, per-layer biases: names both" \
 	'untie_false.json: untie_r = false, but .*enwik8.list: tensor transformer/r_w_bias has 3 axes, via .*table r_bias_rank = true$' \
 	"$B/cfg-translate" transfo_xl "$T/untie_false.json" --checkpoint-tensors "$T/enwik8.list"
+sed 's|^\(model/transformer/r_w_bias\t[^\t]*\t\).*|\14,4|' "$T/xl_tied.list" |
+	"$B/tensor-remap" --list "$CK_ROOT/models/xlnet/tensors.rules" >"$T/bias44.rlist"
+check_fails "xlnet: a shared bias whose shape contradicts n_head: names both" \
+	'xl_tied/xlnet_config.json: n_head = 2, but .*bias44.rlist: tensor transformer.layer.0.rel_attn.r_w_bias dim 0 = 4$' \
+	"$B/cfg-translate" xlnet "$T/xl_tied/xlnet_config.json" --tensors "$T/bias44.rlist"
 sed 's|^\(model/transformer/r_w_bias\t[^\t]*\t\).*|\12,2,8,1|' "$T/xl_tied.list" >"$T/rank4.list"
 check_fails "xlnet: a bias of another rank is refused, naming it and the rules" \
 	'tensor model/transformer/r_w_bias: has 4 axes, which no rule for it takes \(.*tensors.rules:[0-9]+ takes 3\)' \
