@@ -161,13 +161,17 @@ $(1)/.ckptconv/config.key: ckptconv-always $(CKPTCONV_TOOLS) $$(if $$(ckptconv.$
 	@$$(call ckptconv-update,$$@)
 
 # The converted tensor list (names, dtypes, shapes), from the index alone:
-# cfg-translate reads it to choose the architecture. Made through a stamp so
+# cfg-translate reads it to choose the architecture, and the checkpoint's own
+# list for the config map's rank lines. Made through a stamp so
 # that an unchanged list stays old and config.json is not redone.
 $(1)/.ckptconv/tensors.list.stamp: $(1)/.ckptconv/weights.key
-	$(CKPTCONV_BIN)/ckpt-ls $$(ckptconv.$(1).CKPT) | $(CKPTCONV_BIN)/tensor-remap --list $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) > $(1)/.ckptconv/tensors.list.new
+	$(CKPTCONV_BIN)/ckpt-ls $$(ckptconv.$(1).CKPT) > $(1)/.ckptconv/checkpoint.list.new
+	$(CKPTCONV_BIN)/tensor-remap --list $$(ckptconv.$(1).RULE_ARGS) $$(ckptconv.$(1).RULES) $(1)/.ckptconv/checkpoint.list.new > $(1)/.ckptconv/tensors.list.new
+	@$$(call ckptconv-update,$(1)/.ckptconv/checkpoint.list)
 	@$$(call ckptconv-update,$(1)/.ckptconv/tensors.list)
 	@touch $$@
 $(1)/.ckptconv/tensors.list: $(1)/.ckptconv/tensors.list.stamp ;
+$(1)/.ckptconv/checkpoint.list: $(1)/.ckptconv/tensors.list.stamp ;
 
 # The weights: pt-pack --checkpoint --remap writes what `ckpt-extract |
 # tensor-remap | pt-pack` would, in one process (two threads, no pipe), and
@@ -196,10 +200,10 @@ $(1)/.ckptconv/weights.done: $(1)/.ckptconv/weights.key
 	@rm -f $$@.start
 	@mv -f $$@.new $$@
 
-$(1)/config.json: $(1)/.ckptconv/config.key $(1)/.ckptconv/tensors.list
+$(1)/config.json: $(1)/.ckptconv/config.key $(1)/.ckptconv/tensors.list $(1)/.ckptconv/checkpoint.list
 	@rm -f $(1)/config.json.tmp.* $(1)/generation_config.json.tmp.*
 	$(CKPTCONV_BIN)/cfg-translate $$($(2)_DIR) $$(ckptconv.$(1).CONFIG) $$(if $$(ckptconv.$(1).CONFIG_AT),--at $$(ckptconv.$(1).CONFIG_AT)) \
-	  --tensors $(1)/.ckptconv/tensors.list $$(if $$(ckptconv.$(1).TASK),--task $$(ckptconv.$(1).TASK)) \
+	  --tensors $(1)/.ckptconv/tensors.list --checkpoint-tensors $(1)/.ckptconv/checkpoint.list $$(if $$(ckptconv.$(1).TASK),--task $$(ckptconv.$(1).TASK)) \
 	  $$(if $$($(2)_GENERATION_CONFIG),--generation-config $(1)/generation_config.json) -o $$@
 
 $$(foreach p,$$(ckptconv.$(1).VOCAB_PAIRS),$$(eval $$(call ckptconv-vocab,$(1),$$(ckptconv.$(1).VOCABDIR)/$$(call ckptconv-pair-src,$$(p)),$$(call ckptconv-pair-dst,$$(p)))))

@@ -100,12 +100,14 @@ typedef struct {
 
 typedef struct {
 	char *key, *tensor; /* a name, or for count a pattern */
-	int dim;            /* -1: count matching tensors */
+	int dim;            /* -1: count matching tensors; RANK_OF: rank in the checkpoint */
 } shape;
+enum { RANK_OF = -2 };
 
 typedef struct {
 	char *cls;
 	strvec conds; /* tensor patterns; "!" in front: must be absent */
+	char *note;   /* said (rq->notes) when the tensors pick this class */
 } arch;
 
 typedef struct {
@@ -187,6 +189,7 @@ void cfgmap_free(cfgmap *m)
 	free(m->shapes.v);
 	for (size_t i = 0; i < m->archs.n; i++) {
 		free(m->archs.v[i].cls);
+		free(m->archs.v[i].note);
 		strvec_free(&m->archs.v[i].conds);
 	}
 	free(m->archs.v);
@@ -891,15 +894,17 @@ static int parse_line(cfgmap *m, size_t line, const tok *t, size_t nt)
 		json_decref(v);
 		return 0;
 	}
-	if (tokeq(d, "shape") || tokeq(d, "count")) {
-		int is_count = tokeq(d, "count");
+	if (tokeq(d, "shape") || tokeq(d, "count") || tokeq(d, "rank")) {
+		int is_count = !tokeq(d, "shape");
 		if (nt != (is_count ? 3u : 4u))
 			return ck_fail("%s: line %zu: want: %s", m->path, line,
-				       is_count ? "count KEY PATTERN" : "shape KEY TENSOR DIM");
+				       tokeq(d, "rank")	 ? "rank KEY TENSOR"
+				       : is_count	 ? "count KEY PATTERN"
+							 : "shape KEY TENSOR DIM");
 		shape *s = PUSH(m->shapes);
 		if (!s || !(s->key = tokdup(t[1])) || !(s->tensor = tokdup(t[2])))
 			return -1;
-		s->dim = -1;
+		s->dim = tokeq(d, "rank") ? RANK_OF : -1;
 		if (!is_count) {
 			uint64_t dim;
 			char buf[8] = "";
@@ -916,7 +921,20 @@ static int parse_line(cfgmap *m, size_t line, const tok *t, size_t nt)
 			return ck_fail("%s: line %zu: want: arch CLASS [TENSOR | !TENSOR]...", m->path,
 				       line);
 		arch *a = PUSH(m->archs);
-		return a && (a->cls = tokdup(t[1])) && push_words(&a->conds, t + 2, nt - 2) == 0 ? 0 : -1;
+		size_t nc = nt - 2;
+		if (a && nc && t[nt - 1].s[0] == '"') { /* a note, the last word */
+			json_t *v = tokjson(m, line, t[nt - 1]);
+			if (!v || !json_is_string(v)) {
+				json_decref(v);
+				return v ? ck_fail("%s: line %zu: an arch note is a \"string\"", m->path, line) : -1;
+			}
+			a->note = ck_strdup(json_string_value(v));
+			json_decref(v);
+			if (!a->note)
+				return -1;
+			nc--;
+		}
+		return a && (a->cls = tokdup(t[1])) && push_words(&a->conds, t + 2, nc) == 0 ? 0 : -1;
 	}
 	if (tokeq(d, "task")) {
 		if (nt < 3 || !is_name(t[2]))
@@ -1135,6 +1153,13 @@ static int read_gin(const cfgmap *m, vals *vs, const char *path, const char *tex
 				rc = -1;
 				break;
 			}
+			/* None is gin's "not set here" (T5 v1.1 binds
+			 * LayerStack.norm_epsilon = None and sets the epsilon on
+			 * its sublayer_rms_norm): the next binding, else the default */
+			if (found && json_is_null(v)) {
+				json_decref(v);
+				continue;
+			}
 			if (found) {
 				char *origin = fmt("%s: %s", path, k->bindings.v[b]);
 				rc = origin ? give(m, vs, k->key, v, S_GIVEN, origin) : -1;
@@ -1257,8 +1282,27 @@ static const char *torch_dtype_name(ck_dtype t)
 	}
 }
 
+/* rank lines: the number of axes of a tensor of the checkpoint itself. */
+static int apply_ranks(const cfgmap *m, vals *vs, const cfg_request *rq)
+{
+	const char *label = rq->checkpoint_label ? rq->checkpoint_label : "checkpoint tensors";
+	for (size_t i = 0; i < m->shapes.n; i++) {
+		const shape *s = &m->shapes.v[i];
+		const tl_tensor *t = s->dim == RANK_OF ? tensor_list_find(rq->checkpoint, s->tensor) : NULL;
+		if (!t)
+			continue;
+		char *origin = fmt("%s: tensor %s has %d axes", label, t->name, t->ndim);
+		int rc = origin ? give(m, vs, s->key, json_integer(t->ndim), S_TENSOR, origin) : -1;
+		free(origin);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Sizes from tensor shapes, torch_dtype, and the class the tensors make. */
-static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const char **cls)
+static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const char **cls,
+			 const char **note)
 {
 	const tensor_list *tl = rq->tensors;
 	const char *label = rq->tensors_label ? rq->tensors_label : "tensors";
@@ -1266,6 +1310,8 @@ static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const
 		const shape *s = &m->shapes.v[i];
 		json_int_t n = 0;
 		char *origin;
+		if (s->dim == RANK_OF)
+			continue;
 		if (s->dim < 0) {
 			for (size_t k = 0; k < tl->n; k++)
 				n += fnmatch(s->tensor, tl->v[k].name, 0) == 0;
@@ -1310,8 +1356,10 @@ static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const
 			const char *c = a->conds.v[k];
 			ok = c[0] == '!' ? !tensor_matches(tl, c + 1) : tensor_matches(tl, c);
 		}
-		if (ok)
+		if (ok) {
 			*cls = a->cls;
+			*note = a->note;
+		}
 	}
 	if (!*cls && m->archs.n)
 		return ck_fail("%s: the tensors fit none of the arch lines of %s", label, m->path);
@@ -1389,7 +1437,9 @@ static int apply_tables(const cfgmap *m, vals *vs)
 			return ck_fail("%s: %s is not supported (known: %s)", src->origin, got, known);
 		}
 		int strength = src->strength;
-		char *origin = fmt("%s: line %zu: table %s", m->path, t->line, t->src);
+		/* where the row's key came from too: a conflict names both sources */
+		char *origin = fmt("%s, via %s: line %zu: table %s", src->origin, m->path, t->line,
+				   t->src);
 		if (!origin)
 			return -1;
 		for (size_t k = 0; k < t->outs.n; k++)
@@ -1481,7 +1531,7 @@ int cfg_translate(const cfgmap *m, const cfg_request *rq, json_t **config, json_
 {
 	vals vs = {0};
 	json_t *out = NULL, *gen = NULL;
-	const char *task_cls = NULL, *tensor_cls = NULL, *cls;
+	const char *task_cls = NULL, *tensor_cls = NULL, *cls, *note = NULL;
 	*config = NULL;
 	if (generation)
 		*generation = NULL;
@@ -1491,7 +1541,8 @@ int cfg_translate(const cfgmap *m, const cfg_request *rq, json_t **config, json_
 		goto fail;
 	if (rq->task && apply_task(m, &vs, rq->task, &task_cls) < 0)
 		goto fail;
-	if (rq->tensors && apply_tensors(m, &vs, rq, &tensor_cls) < 0)
+	if ((rq->checkpoint && apply_ranks(m, &vs, rq) < 0) ||
+	    (rq->tensors && apply_tensors(m, &vs, rq, &tensor_cls, &note) < 0))
 		goto fail;
 	if (check_needs(m, &vs, rq) < 0 || apply_defaults(m, &vs) < 0 ||
 	    apply_tables(m, &vs) < 0 || apply_derives(m, &vs) < 0 || labels(&vs) < 0)
@@ -1564,6 +1615,8 @@ int cfg_translate(const cfgmap *m, const cfg_request *rq, json_t **config, json_
 	*config = out;
 	if (generation)
 		*generation = gen;
+	if (note && rq->notes && cls == tensor_cls) /* only on success: one line per problem */
+		fprintf(rq->notes, "%s: %s: %s\n", rq->tensors_label, tensor_cls, note);
 	return 0;
 fail:
 	json_decref(out);

@@ -40,11 +40,14 @@ typedef struct {
 				       from ckpt-ls --values), or NULL */
 	const tensor_list *tensors; /* the converted tensors, or NULL */
 	const char *tensors_label;  /* their file, for messages */
+	const tensor_list *checkpoint; /* the checkpoint's own tensors (ckpt-ls), or NULL */
+	const char *checkpoint_label;
 	const char *task;           /* --task, or NULL */
 	const char *torch_dtype;    /* --torch-dtype, or NULL */
 	const char *const *set;     /* --set KEY=VALUE overrides */
 	size_t nset;
 	FILE *explain; /* if not NULL: where each value came from, one a line */
+	FILE *notes;   /* if not NULL: the note of the arch line the tensors pick */
 } cfg_request;
 
 /* Translate. *config gets the config.json object; *generation (if not NULL)

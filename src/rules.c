@@ -96,7 +96,15 @@ typedef struct {
 	ck_dtype dtype; /* cast */
 } op;
 
-enum { R_KEEP, R_RENAME, R_DROP, R_REFUSE, R_ALIAS, R_REQUIRE };
+enum { R_KEEP, R_RENAME, R_DROP, R_REFUSE, R_ALIAS, R_REQUIRE, R_COPY, R_MAKE };
+enum { MAKE_EYE = 1, MAKE_ZEROS };
+
+/* One size of a `make` shape: a number, or axis `dim` of the output `ref`. */
+typedef struct {
+	int64_t n;
+	char *ref;
+	int dim;
+} msize;
 
 typedef struct {
 	int kind, line;
@@ -107,8 +115,14 @@ typedef struct {
 	char *split_name;
 	const wordset *split_set; /* split into these parts; NULL: one per index */
 	char *msg;                /* refuse; require (optional) */
-	int if_missing;           /* alias */
-	char *when;               /* alias: only if this tensor is produced */
+	int if_missing;           /* alias, copy, make */
+	char *when;               /* alias, copy, make: only if this tensor is produced */
+	int rank;                 /* keep/rename: only tensors of rank-1 axes (0: any) */
+	pattern over;             /* copy ... over PATTERN: one copy per number it captures */
+	int has_over;
+	int make;                 /* make: MAKE_EYE or MAKE_ZEROS */
+	msize size[CK_MAX_DIMS];  /* make: the shape */
+	int nsize;
 } rule;
 
 struct rules {
@@ -745,6 +759,9 @@ static void rule_free(rule *r)
 	free(r->split_name);
 	free(r->msg);
 	free(r->when);
+	pattern_free(&r->over);
+	for (int i = 0; i < r->nsize; i++)
+		free(r->size[i].ref);
 }
 
 void rules_free(rules *R)
@@ -827,6 +844,14 @@ static int parse_ops(const parser *ps, rule *r, word *w, int nw)
 		op *o = &r->ops[r->nops];
 		memset(o, 0, sizeof *o);
 		const char *name = w[i].s;
+		if (strcmp(name, "rank") == 0) { /* a condition, not an operation */
+			long v;
+			if (r->rank || i + 1 == nw || parse_int(w[i + 1].s, 0, CK_MAX_DIMS, &v) < 0)
+				return perr(ps, "rank needs a number of axes, once: rank 2");
+			r->rank = (int)v + 1;
+			i++;
+			continue;
+		}
 		int k;
 		for (k = 0; k < OP_COUNT; k++)
 			if (strcmp(name, op_names[k]) == 0)
@@ -1048,6 +1073,60 @@ static char *expand_args(const parser *ps, const char *msg)
 	return out;
 }
 
+/* [if-missing] [when NAME] after alias, copy and make. */
+static int parse_made_opts(const parser *ps, rule *r, word *w, int nw, const char *use)
+{
+	for (int i = 0; i < nw; i++) {
+		if (strcmp(w[i].s, "if-missing") == 0 && !r->if_missing) {
+			r->if_missing = 1;
+		} else if (strcmp(w[i].s, "when") == 0 && !r->when && i + 1 < nw) {
+			const char *c = w[++i].s;
+			for (const char *q = c; *q; q++)
+				if (is_special(*q))
+					return perr(ps, "... when NAME: a plain tensor name, not %s", c);
+			if (!(r->when = ck_strdup(c)))
+				return -1;
+		} else {
+			return perr(ps, "%s", use);
+		}
+	}
+	return 0;
+}
+
+/* make's shape: sizes separated by commas, each a number or NAME:AXIS. */
+static int parse_sizes(const parser *ps, rule *r, char *text)
+{
+	for (char *t = text;;) {
+		char *comma = strchr(t, ',');
+		if (comma)
+			*comma = 0;
+		if (r->nsize == CK_MAX_DIMS)
+			return perr(ps, "make: more than %d sizes", CK_MAX_DIMS);
+		msize *z = &r->size[r->nsize];
+		char *colon = strrchr(t, ':');
+		long v;
+		if (colon) {
+			*colon = 0;
+			if (!*t || parse_int(colon + 1, 0, CK_MAX_DIMS - 1, &v) < 0)
+				return perr(ps, "make: bad size %s:%s (a number or NAME:AXIS)", t, colon + 1);
+			for (const char *q = t; *q; q++)
+				if (is_special(*q))
+					return perr(ps, "make: %s is not a plain tensor name", t);
+			if (!(z->ref = ck_strdup(t)))
+				return -1;
+			z->dim = (int)v;
+		} else {
+			if (parse_int(t, 1, INT32_MAX, &v) < 0)
+				return perr(ps, "make: bad size %s (a number or NAME:AXIS)", t);
+			z->n = v;
+		}
+		r->nsize++;
+		if (!comma)
+			return 0;
+		t = comma + 1;
+	}
+}
+
 static int parse_line(parser *ps, char *line)
 {
 	word w[MAX_LINE_TOKS];
@@ -1059,7 +1138,8 @@ static int parse_line(parser *ps, char *line)
 	const char *kw = w[0].s;
 	rules *R = ps->R;
 	for (int i = 0; i < nw; i++)
-		if (w[i].quoted && !((strcmp(kw, "refuse") == 0 || strcmp(kw, "require") == 0) && i == 2))
+		if (w[i].quoted && !((strcmp(kw, "refuse") == 0 || strcmp(kw, "require") == 0) && i == 2) &&
+		    !(strcmp(kw, "require") == 0 && i == 4 && strcmp(w[2].s, "when") == 0))
 			return perr(ps, "text in quotes is only used for the message of refuse and require");
 
 	if (strcmp(kw, "if") == 0)
@@ -1186,38 +1266,96 @@ static int parse_line(parser *ps, char *line)
 			goto out;
 	} else if (strcmp(kw, "alias") == 0) {
 		r->kind = R_ALIAS;
+		const char *use = "write: alias NEW = EXISTING [if-missing] [when NAME]";
 		if (nw < 4 || strcmp(w[2].s, "=") != 0) {
-			perr(ps, "write: alias NEW = EXISTING [if-missing] [when NAME]");
+			perr(ps, "%s", use);
 			goto out;
 		}
-		for (int i = 4; i < nw; i++) {
-			if (strcmp(w[i].s, "if-missing") == 0 && !r->if_missing) {
-				r->if_missing = 1;
-			} else if (strcmp(w[i].s, "when") == 0 && !r->when && i + 1 < nw) {
-				const char *c = w[++i].s;
-				for (const char *q = c; *q; q++)
-					if (is_special(*q)) {
-						perr(ps, "alias ... when NAME: a plain tensor name, not %s", c);
-						goto out;
-					}
-				if (!(r->when = ck_strdup(c)))
-					goto out;
-			} else {
-				perr(ps, "write: alias NEW = EXISTING [if-missing] [when NAME]");
+		if (parse_made_opts(ps, r, w + 4, nw - 4, use) < 0 ||
+		    parse_pattern(ps, w[3].s, &r->pat) < 0 ||
+		    parse_template(ps, w[1].s, &r->tpl, &r->pat, NULL) < 0)
+			goto out;
+	} else if (strcmp(kw, "copy") == 0) {
+		r->kind = R_COPY;
+		const char *use = "write: copy NEW = EXISTING [over PATTERN] [if-missing] [when NAME]";
+		if (nw < 4 || strcmp(w[2].s, "=") != 0) {
+			perr(ps, "%s", use);
+			goto out;
+		}
+		int at = 4;
+		if (at + 1 < nw && strcmp(w[at].s, "over") == 0) {
+			if (parse_pattern(ps, w[at + 1].s, &r->over) < 0)
+				goto out;
+			r->has_over = 1;
+			if (r->over.ncap != 1 || r->over.cap[0].kind != T_NUMBER) {
+				perr(ps, "copy ... over PATTERN: the pattern captures one {NAME:number}");
 				goto out;
 			}
+			if (!(r->split_name = ck_strdup(r->over.cap[0].name)))
+				goto out;
+			at += 2;
 		}
-		if (parse_pattern(ps, w[3].s, &r->pat) < 0 ||
-		    parse_template(ps, w[1].s, &r->tpl, &r->pat, NULL) < 0)
+		if (parse_made_opts(ps, r, w + at, nw - at, use) < 0 ||
+		    parse_pattern(ps, w[3].s, &r->pat) < 0)
+			goto out;
+		if (r->split_name && find_cap(&r->pat, r->split_name, strlen(r->split_name)) >= 0) {
+			perr(ps, "copy: {%s} is captured by %s and by the over pattern", r->split_name,
+			     r->pat.text);
+			goto out;
+		}
+		if (parse_template(ps, w[1].s, &r->tpl, &r->pat, r->split_name) < 0)
+			goto out;
+		int uses = 0;
+		for (int i = 0; i < r->tpl.n; i++)
+			uses |= r->tpl.p[i].kind == P_SPLIT;
+		if (r->split_name && !uses) {
+			perr(ps, "copy: the new name %s must contain {%s}", w[1].s, r->split_name);
+			goto out;
+		}
+	} else if (strcmp(kw, "make") == 0) {
+		r->kind = R_MAKE;
+		const char *use = "write: make NEW eye|zeros SIZE[,SIZE...] [if-missing] [when NAME]";
+		if (nw < 4 || (strcmp(w[2].s, "eye") != 0 && strcmp(w[2].s, "zeros") != 0)) {
+			perr(ps, "%s", use);
+			goto out;
+		}
+		r->make = w[2].s[0] == 'e' ? MAKE_EYE : MAKE_ZEROS;
+		if (parse_sizes(ps, r, w[3].s) < 0 || parse_made_opts(ps, r, w + 4, nw - 4, use) < 0)
+			goto out;
+		if (r->make == MAKE_EYE && r->nsize > 2) {
+			perr(ps, "make ... eye: one size (square) or two");
+			goto out;
+		}
+		int refs = 0;
+		for (int i = 0; i < r->nsize; i++)
+			refs += r->size[i].ref != NULL;
+		if (!refs) {
+			perr(ps, "make: at least one size must be an axis of a tensor (NAME:AXIS), which gives its type and place");
+			goto out;
+		}
+		for (const char *q = w[1].s; *q; q++)
+			if (is_special(*q)) {
+				perr(ps, "make: the new name is a plain tensor name, not %s", w[1].s);
+				goto out;
+			}
+		if (parse_pattern(ps, w[1].s, &r->pat) < 0)
 			goto out;
 	} else if (strcmp(kw, "require") == 0) {
 		r->kind = R_REQUIRE;
-		if ((nw != 2 && nw != 3) || (nw == 3 && (!w[2].quoted || !w[2].s[0]))) {
-			perr(ps, "write: require NAME [\"what is missing\"]");
+		const char *use = "write: require NAME [when NAME] [\"what is missing\"]";
+		int nm = nw;
+		if (nm >= 4 && strcmp(w[2].s, "when") == 0 && !w[2].quoted) {
+			if (parse_made_opts(ps, r, w + 2, 2, use) < 0)
+				goto out;
+			memmove(w + 2, w + 4, (size_t)(nw - 4) * sizeof *w);
+			nm -= 2;
+		}
+		if ((nm != 2 && nm != 3) || (nm == 3 && (!w[2].quoted || !w[2].s[0]))) {
+			perr(ps, "%s", use);
 			goto out;
 		}
 		if (parse_pattern(ps, w[1].s, &r->pat) < 0 ||
-		    (nw == 3 && !(r->msg = expand_args(ps, w[2].s))))
+		    (nm == 3 && !(r->msg = expand_args(ps, w[2].s))))
 			goto out;
 		if (r->pat.ncap > 1 || (r->pat.ncap == 1 && r->pat.cap[0].kind != T_NUMBER)) {
 			perr(ps, "require: at most one capture, and it must be a number");
@@ -1229,7 +1367,7 @@ static int parse_line(parser *ps, char *line)
 				goto out;
 			}
 	} else {
-		perr(ps, "unknown rule '%s' (a line starts with let, arg, if, end, keep, rename, drop, refuse, alias or require)",
+		perr(ps, "unknown rule '%s' (a line starts with let, arg, if, end, keep, rename, drop, refuse, alias, copy, make or require)",
 		     kw);
 		goto out;
 	}
@@ -1483,17 +1621,27 @@ const rules_output *rules_plan_output(const rules_plan *P, size_t i) { return &P
 size_t rules_plan_alias_count(const rules_plan *P) { return P->nalias; }
 const rules_alias *rules_plan_alias(const rules_plan *P, size_t i) { return &P->alias[i]; }
 
-/* The one keep/rename/drop/refuse rule that matches name; errors name the
- * tensor (what = "tensor" or "alias"). */
-static const rule *find_rule(rules_plan *P, const char *what, const char *name, capval *caps)
+/* The one keep/rename/drop/refuse rule that matches name (a tensor of ndim
+ * axes; -1: any, for an alias); errors name the tensor (what = "tensor" or
+ * "alias"). */
+static const rule *find_rule(rules_plan *P, const char *what, const char *name, int ndim,
+			     capval *caps)
 {
 	const rules *R = P->R;
-	const rule *hit = NULL;
+	const rule *hit = NULL, *rank_miss = NULL;
 	capval tmp[MAX_CAPS];
 	for (size_t i = 0; i < R->n; i++) {
 		const rule *r = &R->r[i];
-		if (r->kind == R_ALIAS || r->kind == R_REQUIRE)
+		if (r->kind == R_ALIAS || r->kind == R_REQUIRE || r->kind == R_COPY || r->kind == R_MAKE)
 			continue;
+		if (r->rank && ndim >= 0 && ndim != r->rank - 1) {
+			int m = match(&P->m, &r->pat, name, tmp);
+			if (m < 0)
+				return NULL;
+			if (m && !rank_miss)
+				rank_miss = r;
+			continue;
+		}
 		int m = match(&P->m, &r->pat, name, hit ? tmp : caps);
 		if (m < 0)
 			return NULL;
@@ -1506,7 +1654,10 @@ static const rule *find_rule(rules_plan *P, const char *what, const char *name, 
 		}
 		hit = r;
 	}
-	if (!hit)
+	if (!hit && rank_miss)
+		ck_fail("%s: %s %s: has %d axes, which no rule for it takes (%s:%d takes %d)", P->label,
+			what, name, ndim, R->label, rank_miss->line, rank_miss->rank - 1);
+	else if (!hit)
 		ck_fail("%s: %s %s: no rule matches it (%s)", P->label, what, name, R->label);
 	else if (hit->kind == R_REFUSE) {
 		ck_fail("%s: %s %s: %s (%s:%d)", P->label, what, name, hit->msg, R->label, hit->line);
@@ -1650,6 +1801,232 @@ static int cmp_in(const void *a, const void *b)
 }
 
 /* The stream's own aliases, carried through renames without operations. */
+/* ---- copy and make: outputs written beside an input's own ---------------- */
+
+typedef struct {
+	rules_output *v;
+	size_t n, cap;
+} outvec;
+
+static int made_exists(const rules_plan *P, const size_t *sorted, const outvec *x, const char *name)
+{
+	if (find_output(P, sorted, name) >= 0)
+		return 1;
+	for (size_t i = 0; i < x->n; i++)
+		if (strcmp(x->v[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Add name (owned) unless it exists: then skip it with if-missing, else fail. */
+static int add_made(rules_plan *P, const size_t *sorted, outvec *x, const rule *r, char *name,
+		    const rules_output *like, int made)
+{
+	if (!name)
+		return -1;
+	if (made_exists(P, sorted, x, name)) {
+		if (r->if_missing) {
+			free(name);
+			return 0;
+		}
+		ck_fail("%s: %s %s: a tensor of that name is produced too (%s:%d; add if-missing if that is expected)",
+			P->label, r->kind == R_COPY ? "copy" : "make", name, P->R->label, r->line);
+		free(name);
+		return -1;
+	}
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 16;
+		rules_output *v = ck_realloc(x->v, cap * sizeof *v);
+		if (!v) {
+			free(name);
+			return -1;
+		}
+		x->v = v;
+		x->cap = cap;
+	}
+	rules_output *o = &x->v[x->n++];
+	*o = *like;
+	o->name = name;
+	o->made = made;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The numbers the over pattern of r captures in the output names (first
+ * nout outputs), ascending, each once. */
+static int over_values(rules_plan *P, const rule *r, size_t nout, uint32_t **vals, size_t *nv)
+{
+	*nv = 0;
+	*vals = ck_calloc(nout ? nout : 1, sizeof **vals);
+	if (!*vals)
+		return -1;
+	for (size_t o = 0; o < nout; o++) {
+		capval c[MAX_CAPS];
+		const char *name = P->out[o].name;
+		int m = match(&P->m, &r->over, name, c);
+		if (m < 0)
+			return -1;
+		if (!m)
+			continue;
+		uint64_t v = 0;
+		for (size_t q = c[0].b; q < c[0].e && v <= MAX_PIECES; q++)
+			v = v * 10 + (uint64_t)(name[q] - '0');
+		if (v > MAX_PIECES)
+			return ck_fail("%s: output %s: %s over %s: number above %d (%s:%d)", P->label,
+				       name, "copy", r->over.text, MAX_PIECES, P->R->label, r->line);
+		(*vals)[(*nv)++] = (uint32_t)v;
+	}
+	qsort(*vals, *nv, sizeof **vals, cmp_u32);
+	size_t k = 0;
+	for (size_t i = 0; i < *nv; i++)
+		if (k == 0 || (*vals)[k - 1] != (*vals)[i])
+			(*vals)[k++] = (*vals)[i];
+	*nv = k;
+	return 0;
+}
+
+static int plan_copy(rules_plan *P, const size_t *sorted, outvec *x, const rule *r, size_t nout)
+{
+	uint32_t *vals = NULL;
+	size_t nv = 1;
+	if (r->has_over && over_values(P, r, nout, &vals, &nv) < 0) {
+		free(vals);
+		return -1;
+	}
+	int rc = 0;
+	for (size_t o = 0; o < nout && rc == 0; o++) {
+		capval caps[MAX_CAPS];
+		int m = match(&P->m, &r->pat, P->out[o].name, caps);
+		if (m <= 0) {
+			rc = m;
+			continue;
+		}
+		const rules_output *src = &P->out[o];
+		for (size_t k = 0; k < nv && rc == 0; k++) {
+			char num[16];
+			if (vals)
+				snprintf(num, sizeof num, "%u", vals[k]);
+			char *name = render(&r->tpl, &r->pat, src->name, caps, vals ? num : NULL);
+			if (name && r->if_missing && made_exists(P, sorted, x, name)) {
+				free(name);
+				continue;
+			}
+			if (name && P->fate[src->input].count != 1) {
+				free(name);
+				rc = ck_fail("%s: copy of %s: it is one of the %zu pieces of tensor %s; only a tensor's one output can be copied (%s:%d)",
+					     P->label, src->name, P->fate[src->input].count,
+					     P->in[src->input].name, P->R->label, r->line);
+				break;
+			}
+			rc = add_made(P, sorted, x, r, name, src, RULES_COPY);
+		}
+	}
+	free(vals);
+	return rc;
+}
+
+static int plan_make(rules_plan *P, const size_t *sorted, outvec *x, const rule *r)
+{
+	rules_output like = {0};
+	const rules_output *first = NULL;
+	like.ndim = r->make == MAKE_EYE && r->nsize == 1 ? 2 : r->nsize;
+	for (int i = 0; i < r->nsize; i++) {
+		int64_t d = r->size[i].n;
+		if (r->size[i].ref) {
+			long k = find_output(P, sorted, r->size[i].ref);
+			if (k < 0) /* nothing to size it by: not made (a require says what is missing) */
+				return 0;
+			const rules_output *o = &P->out[k];
+			if (r->size[i].dim >= o->ndim)
+				return ck_fail("%s: make %s: %s has no axis %d (%s:%d)", P->label,
+					       r->pat.text, o->name, r->size[i].dim, P->R->label, r->line);
+			d = o->shape[r->size[i].dim];
+			if (!first)
+				first = o;
+		}
+		like.shape[i] = d;
+	}
+	if (like.ndim == 2 && r->nsize == 1)
+		like.shape[1] = like.shape[0];
+	ck_dtype dt = first->dtype;
+	if (dt != CK_F32 && dt != CK_F16 && dt != CK_BF16 && dt != CK_F64)
+		return ck_fail("%s: make %s: %s is %s; made tensors are floating point (%s:%d)",
+			       P->label, r->pat.text, first->name, ck_dtype_name(dt), P->R->label,
+			       r->line);
+	uint64_t nb;
+	if (ck_shape_nbytes(dt, like.ndim, like.shape, &nb) < 0 || nb > SIZE_MAX)
+		return ck_fail("%s: make %s: shape too large (%s:%d)", P->label, r->pat.text,
+			       P->R->label, r->line);
+	like.dtype = dt;
+	like.input = first->input;
+	return add_made(P, sorted, x, r, ck_strdup(r->pat.text), &like,
+			r->make == MAKE_EYE ? RULES_EYE : RULES_ZEROS);
+}
+
+/* Plan the copy and make rules over the outputs so far, then put each made
+ * output right after the outputs of its input: outputs are written in
+ * order, and a made one is written when its input's data has come. */
+static int plan_made_outputs(rules_plan *P, size_t **sorted)
+{
+	const rules *R = P->R;
+	outvec x = {0};
+	size_t nout = P->nout;
+	int rc = 0;
+	for (size_t ri = 0; ri < R->n && rc == 0; ri++) {
+		const rule *r = &R->r[ri];
+		if ((r->kind != R_COPY && r->kind != R_MAKE) ||
+		    (r->when && find_output(P, *sorted, r->when) < 0))
+			continue;
+		rc = r->kind == R_COPY ? plan_copy(P, *sorted, &x, r, nout) : plan_make(P, *sorted, &x, r);
+	}
+	if (rc < 0 || x.n == 0)
+		goto done;
+	size_t total = nout + x.n;
+	rules_output *out = ck_calloc(total, sizeof *out);
+	size_t *srt = ck_calloc(total, sizeof *srt);
+	if (!out || !srt) {
+		free(out);
+		free(srt);
+		rc = -1;
+		goto done;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < P->nin; i++) {
+		rules_fate *f = &P->fate[i];
+		size_t first = k;
+		for (size_t j = 0; j < f->count; j++)
+			out[k++] = P->out[f->first + j];
+		for (size_t j = 0; j < x.n; j++)
+			if (x.v[j].input == i) {
+				out[k++] = x.v[j];
+				x.v[j].name = NULL; /* moved */
+				f->made++;
+			}
+		f->first = first;
+		if (f->made)
+			f->streams = 0; /* the whole tensor, then its copies */
+	}
+	free(P->out);
+	P->out = out;
+	P->nout = P->outcap = total;
+	for (size_t i = 0; i < total; i++)
+		srt[i] = i;
+	g_sort_out = P->out;
+	qsort(srt, total, sizeof *srt, cmp_out);
+	free(*sorted);
+	*sorted = srt;
+done:
+	for (size_t j = 0; j < x.n; j++)
+		free(x.v[j].name);
+	free(x.v);
+	return rc;
+}
+
 static int plan_input_aliases(rules_plan *P, const rules_alias *in_alias, size_t n)
 {
 	if (!n)
@@ -1684,7 +2061,7 @@ static int plan_input_aliases(rules_plan *P, const rules_alias *in_alias, size_t
 			break;
 		}
 		capval caps[MAX_CAPS];
-		const rule *r = find_rule(P, "alias", name, caps);
+		const rule *r = find_rule(P, "alias", name, -1, caps);
 		if (!r) {
 			rc = -1;
 			break;
@@ -1723,7 +2100,7 @@ static int check_requires(rules_plan *P, const size_t *sorted)
 	size_t ngroups = 0;
 	for (size_t i = 0; i < R->n && rc == 0; i++) {
 		const rule *r = &R->r[i];
-		if (r->kind != R_REQUIRE)
+		if (r->kind != R_REQUIRE || (r->when && find_output(P, sorted, r->when) < 0))
 			continue;
 		if (r->pat.ncap == 0) {
 			int found = find_output(P, sorted, r->pat.text) >= 0;
@@ -1827,7 +2204,7 @@ rules_plan *rules_plan_make(const rules *R, const rules_tensor *in, size_t n,
 		if (in[i].dtype == CK_STRING) /* never streamed: nothing to map */
 			continue;
 		capval caps[MAX_CAPS];
-		const rule *r = find_rule(P, "tensor", in[i].name, caps);
+		const rule *r = find_rule(P, "tensor", in[i].name, in[i].ndim, caps);
 		if (!r)
 			goto fail;
 		P->rule_of[i] = r;
@@ -1857,7 +2234,7 @@ rules_plan *rules_plan_make(const rules *R, const rules_tensor *in, size_t n,
 		}
 	}
 
-	if (plan_input_aliases(P, in_aliases, n_aliases) < 0)
+	if (plan_made_outputs(P, &sorted) < 0 || plan_input_aliases(P, in_aliases, n_aliases) < 0)
 		goto fail;
 	/* alias rules, in file order, over the tensors produced */
 	for (size_t ri = 0; ri < R->n; ri++) {
@@ -2045,6 +2422,42 @@ static int apply_banded(const rule *r, rules_work *W, const tinfo *in, const voi
 	return 1;
 }
 
+#define MADE_CHUNK 16384 /* elements of a made tensor generated at a time */
+
+/* Write output o, an identity matrix or zeros, a chunk at a time. */
+static int emit_made(const rules_output *o, size_t index, rules_emit_fn emit, void *ctx)
+{
+	static const unsigned char one_f32[4] = {0x00, 0x00, 0x80, 0x3f}, one_f16[2] = {0x00, 0x3c},
+				   one_bf16[2] = {0x80, 0x3f},
+				   one_f64[8] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+	const unsigned char *one = o->dtype == CK_F32 ? one_f32 : o->dtype == CK_F16 ? one_f16
+				 : o->dtype == CK_BF16 ? one_bf16 : one_f64;
+	size_t es = ck_dtype_size(o->dtype);
+	uint64_t numel, cols = o->ndim == 2 ? (uint64_t)o->shape[1] : 0;
+	ck_shape_numel(o->ndim, o->shape, &numel); /* validated by the plan */
+	unsigned char *buf = ck_malloc(MADE_CHUNK * es);
+	if (!buf)
+		return -1;
+	int rc = 0;
+	for (uint64_t at = 0; at < numel && rc == 0;) {
+		size_t n = numel - at < MADE_CHUNK ? (size_t)(numel - at) : MADE_CHUNK;
+		memset(buf, 0, n * es);
+		/* (i, i) of a [rows, cols] matrix is element i * (cols + 1) */
+		for (size_t k = 0; o->made == RULES_EYE && k < n; k++) {
+			uint64_t e = at + k;
+			if (e % (cols + 1) == 0 && e / (cols + 1) < (uint64_t)o->shape[0])
+				memcpy(buf + k * es, one, es);
+		}
+		rc = emit(ctx, index, buf, n * es);
+		at += n;
+	}
+	free(buf);
+	return rc;
+}
+
+static int apply_own(const rules_plan *P, rules_work *W, size_t input, const void *data,
+		     size_t nbytes, size_t first, rules_emit_fn emit, void *ctx);
+
 int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const void *data,
 		     size_t nbytes, rules_emit_fn emit, void *ctx)
 {
@@ -2052,6 +2465,24 @@ int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const voi
 	const rule *r = P->rule_of[input];
 	if (!r || f->dropped || f->count == 0)
 		return 0;
+	if (apply_own(P, W, input, data, nbytes, f->first, emit, ctx) < 0)
+		return -1;
+	for (size_t k = f->first + f->count; k < f->first + f->count + f->made; k++) {
+		const rules_output *o = &P->out[k];
+		/* a copy is its input's one output, computed again */
+		int rc = o->made == RULES_COPY ? apply_own(P, W, input, data, nbytes, k, emit, ctx)
+					       : emit_made(o, k, emit, ctx);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The input's own outputs, from first on. */
+static int apply_own(const rules_plan *P, rules_work *W, size_t input, const void *data,
+		     size_t nbytes, size_t first, rules_emit_fn emit, void *ctx)
+{
+	const rule *r = P->rule_of[input];
 	const rules_tensor *x = &P->in[input];
 	tinfo t = {x->ndim, {0}, x->dtype};
 	memcpy(t.shape, x->shape, sizeof t.shape);
@@ -2064,7 +2495,7 @@ int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const voi
 		if (r->ops[k].kind == OP_SPLIT)
 			split = k;
 	if (split == r->nops) {
-		int rc = apply_banded(r, W, &t, data, f->first, emit, ctx);
+		int rc = apply_banded(r, W, &t, data, first, emit, ctx);
 		if (rc != 0)
 			return rc < 0 ? -1 : 0;
 	}
@@ -2074,7 +2505,7 @@ int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const voi
 	if (split == r->nops) {
 		uint64_t out;
 		ck_shape_nbytes(t.dtype, t.ndim, t.shape, &out);
-		return emit(ctx, f->first, buf, (size_t)out);
+		return emit(ctx, first, buf, (size_t)out);
 	}
 	const op *o = &r->ops[split];
 	size_t es = ck_dtype_size(t.dtype);
@@ -2100,7 +2531,7 @@ int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const voi
 			return -1;
 		uint64_t out;
 		ck_shape_nbytes(qt.dtype, qt.ndim, qt.shape, &out);
-		if (emit(ctx, f->first + (size_t)p, qb, (size_t)out) < 0)
+		if (emit(ctx, first + (size_t)p, qb, (size_t)out) < 0)
 			return -1;
 	}
 	return 0;

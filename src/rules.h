@@ -50,15 +50,20 @@ typedef struct {
 	int rule_line;       /* line of the rule that matched it (0: skipped STRING) */
 	int dropped;         /* matched by a drop rule */
 	int streams;         /* its data converts chunk by chunk (no reordering) */
+	size_t made;         /* outputs of copy/make rules, after its own (first+count ..) */
 	ck_dtype from, to;   /* element conversion of the streaming path */
 } rules_fate;
+
+/* How an output's data is made. */
+enum { RULES_FROM_INPUT, RULES_COPY, RULES_EYE, RULES_ZEROS };
 
 typedef struct {
 	char *name;
 	ck_dtype dtype;
 	int ndim;
 	int64_t shape[CK_MAX_DIMS];
-	size_t input; /* index of the input it comes from */
+	size_t input; /* the input it comes from, or (made) is written after */
+	int made;     /* RULES_*: a copy of that input's only output, an identity, zeros */
 } rules_output;
 
 typedef struct rules_plan rules_plan;

@@ -195,3 +195,53 @@ check_eq "--list reads stdin" "$($R "$T/l.rules" --list "$T/l.tsv")" "$($R "$T/l
 $R "$T/l.rules" --list "$T/l.tsv" -o "$T/l.out" --verbose 2>"$T/l.err"
 check_eq "--list -o writes the file" "$($R "$T/l.rules" --list "$T/l.tsv")" "$(cat "$T/l.out")"
 check "--list --verbose names skipped STRING tensors" grep -q "skipped obj (a STRING tensor" "$T/l.err"
+
+# ---- rank, copy, make ----------------------------------------------------------
+cat >"$T/made.rules" <<'EOF'
+let n = number
+rename net/layer_{n}/w  -> net.{n}.w
+rename shared/bias      -> net.{i}.bias  rank 3  split 0 as i
+rename shared/bias      -> net.bias  rank 2
+copy   net.{l}.bias = net.bias  over net.{l:number}.w
+make   net.eye  eye net.0.w:1
+make   net.eye16  eye net.h:0,net.h:1
+make   net.zero  zeros 1,2,net.0.w:0
+make   net.never  eye net.absent:0
+rename half -> net.h
+rename bhalf -> net.bh
+make   net.eyeb  eye net.bh:1
+EOF
+$MK net/layer_0/w:F32:3,4 net/layer_1/w:F32:3,4 shared/bias:F32:2,5 half:F16:2,3 bhalf:BF16:2,2 >"$T/made.st"
+check "rank, copy, make run" $R "$T/made.rules" "$T/made.st" -o "$T/made.out"
+expect made "$T/made.st" "$T/made.out" \
+	'on == ["net.0.w", "net.eye", "net.zero", "net.1.w", "net.bias", "net.0.bias", "net.1.bias", "net.h", "net.eye16", "net.bh", "net.eyeb"]' \
+	'same(o["net.0.bias"], i["shared/bias"]) and same(o["net.1.bias"], i["shared/bias"]) and same(o["net.bias"], i["shared/bias"])' \
+	'o["net.eye"].dtype == np.float32 and (o["net.eye"] == np.eye(4, dtype=np.float32)).all()' \
+	'o["net.eye16"].dtype == np.float16 and (o["net.eye16"] == np.eye(2, 3, dtype=np.float16)).all()' \
+	'(bf16_to_f32(o["net.eyeb"]) == np.eye(2, dtype=np.float32)).all()' \
+	'o["net.zero"].shape == (1, 2, 3) and not o["net.zero"].any()'
+$MK net/layer_0/w:F32:3,4 net/layer_1/w:F32:3,4 shared/bias:F32:2,2,5 half:F16:2,3 bhalf:BF16:2,2 >"$T/made3.st"
+check "rank 3: split, no copies" $R "$T/made.rules" "$T/made3.st" -o "$T/made3.out"
+expect made3 "$T/made3.st" "$T/made3.out" 'same(o["net.1.bias"], i["shared/bias"][1]) and "net.bias" not in o'
+$MK net/layer_0/w:F32:3,4 shared/bias:F32:2,2,5,1 half:F16:2,3 bhalf:BF16:2,2 >"$T/made4.st"
+check_fails "a rank no rule takes: names the tensor and a rule" \
+	'tensor shared/bias: has 4 axes, which no rule for it takes \(.*made.rules:3 takes 3\)$' $R "$T/made.rules" "$T/made4.st"
+printf 'rename x -> y\ncopy y = x\n' >"$T/copyx.rules"
+printf 'rename x -> y\nrename z -> w\ncopy w = y\n' >"$T/copyw.rules"
+$MK x:F32:2 z:F32:2 >"$T/xz.st"
+$MK x:F32:2 >"$T/x.st"
+check_fails "copy onto a produced name without if-missing: named" \
+	'copy w: a tensor of that name is produced too \(.*copyw.rules:3; add if-missing' $R "$T/copyw.rules" "$T/xz.st"
+printf 'rename x -> y{i}  split 0 as i\ncopy z = y0\n' >"$T/copysplit.rules"
+check_fails "copy of one piece of a split: refused" \
+	'copy of y0: it is one of the 2 pieces of tensor x; only a tensor.s one output can be copied' $R "$T/copysplit.rules" "$T/x.st"
+printf 'rename x -> y\nmake e eye y:1\n' >"$T/mkaxis.rules"
+check_fails "make: an axis the tensor lacks: named" 'make e: y has no axis 1 \(.*mkaxis.rules:2\)' $R "$T/mkaxis.rules" "$T/x.st"
+$MK i:I32:2 >"$T/i.st"
+printf 'rename i -> y\nmake e zeros y:0\n' >"$T/mkint.rules"
+check_fails "make: only floating types" 'make e: y is I32; made tensors are floating point' $R "$T/mkint.rules" "$T/i.st"
+for bad in "make e eye" "make e ones y:0" "make e eye 0" "make e eye y:99" "make e eye 2" "make e eye y:0,y:0,y:0" \
+	"copy a b" "copy a = b over c" "copy a{l} = b over c{l}" "require a when" "rename a -> b rank" "rename a -> b rank 2 rank 2"; do
+	printf 'rename x -> y\n%s\n' "$bad" >"$T/badmade.rules"
+	check_fails "rule error: $bad" 'badmade.rules:2: ' $R "$T/badmade.rules" "$T/xz.st"
+done

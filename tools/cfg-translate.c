@@ -30,6 +30,8 @@ static const char usage[] =
 	"  --tensors LIST              the converted tensors, NAME<TAB>DTYPE<TAB>SHAPE lines as\n"
 	"                              `tensor-remap --list` prints them (- reads stdin): they\n"
 	"                              pick the class and fill in or check sizes\n"
+	"  --checkpoint-tensors LIST   the checkpoint's own tensors as `ckpt-ls` lists them, for\n"
+	"                              the map's rank lines (XLNet's untie_r)\n"
 	"  --at PATH                   the config is the member PATH (\"a/b\") of the JSON\n"
 	"                              document ORIGINAL, e.g. `params` of an XLM checkpoint's\n"
 	"                              `ckpt-ls --values`; tensors in it are left out\n"
@@ -128,7 +130,7 @@ int main(int argc, char **argv)
 	if (cli_std_options(argc, argv, usage))
 		return CLI_OK;
 	const char *pos[2] = {NULL, NULL}, *out = NULL, *gen_out = NULL, *tensors = NULL,
-		   *task = NULL, *dtype = NULL, *models = NULL, *at = NULL;
+		   *ckpt_tensors = NULL, *task = NULL, *dtype = NULL, *models = NULL, *at = NULL;
 	const char **sets = calloc((size_t)argc, sizeof *sets);
 	size_t nset = 0, npos = 0;
 	int verbose = 0, only_pos = 0;
@@ -155,6 +157,8 @@ int main(int argc, char **argv)
 			dst = &gen_out;
 		else if (strcmp(a, "--tensors") == 0)
 			dst = &tensors;
+		else if (strcmp(a, "--checkpoint-tensors") == 0)
+			dst = &ckpt_tensors;
 		else if (strcmp(a, "--task") == 0)
 			dst = &task;
 		else if (strcmp(a, "--torch-dtype") == 0)
@@ -204,7 +208,7 @@ int main(int argc, char **argv)
 		snprintf(dir, sizeof dir, "%s", found);
 
 	int rc = CLI_BAD_INPUT;
-	tensor_list tl = {0};
+	tensor_list tl = {0}, ctl = {0};
 	json_t *cfg = NULL, *gen = NULL;
 	cfgmap *m = cfgmap_load(dir);
 	if (!m) {
@@ -216,7 +220,8 @@ int main(int argc, char **argv)
 				     gen_out, cfgmap_model_type(m));
 		goto done;
 	}
-	if (tensors && tensor_list_read(tensors, &tl) < 0) {
+	if ((tensors && tensor_list_read(tensors, &tl) < 0) ||
+	    (ckpt_tensors && tensor_list_read(ckpt_tensors, &ctl) < 0)) {
 		cli_lib_error();
 		goto done;
 	}
@@ -225,11 +230,14 @@ int main(int argc, char **argv)
 		.original_at = at,
 		.tensors = tensors ? &tl : NULL,
 		.tensors_label = tensors,
+		.checkpoint = ckpt_tensors ? &ctl : NULL,
+		.checkpoint_label = ckpt_tensors,
 		.task = task,
 		.torch_dtype = dtype,
 		.set = sets,
 		.nset = nset,
 		.explain = verbose ? stderr : NULL,
+		.notes = stderr,
 	};
 	if (cfg_translate(m, &rq, &cfg, gen_out ? &gen : NULL) < 0 ||
 	    write_all(out, cfg, gen_out, gen) < 0) {
@@ -241,6 +249,7 @@ done:
 	json_decref(cfg);
 	json_decref(gen);
 	tensor_list_free(&tl);
+	tensor_list_free(&ctl);
 	cfgmap_free(m);
 	free(sets);
 	return rc;
