@@ -29,6 +29,9 @@ def one(folder, npz, mapping, arg, tag):
         print(f"ok - {tag}: {cls_name}.from_pretrained has no missing/unexpected/mismatched keys")
     byhand = cls(transformers.AutoConfig.from_pretrained(folder))
     sd = byhand.state_dict()
+    # a bare model (BertModel) has its parameters without the prefix
+    pre = byhand.base_model_prefix + "."
+    hand = {k[len(pre):] if k not in sd and k.startswith(pre) else k: v for k, v in hand.items()}
     unset = [k for k in sd if k not in hand and not k.endswith("position_ids")
              and not any(sd[k].data_ptr() == sd[j].data_ptr() for j in hand if j in sd)]
     extra = [k for k in hand if k not in sd]
