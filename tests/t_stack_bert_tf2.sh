@@ -38,6 +38,9 @@ check "make converts both" make -s -C "$T" -j2 all
 cfg() { $PY -c 'import json,sys; c=json.load(open(sys.argv[1])); print(*(c.get(k) for k in sys.argv[2:]))' "$T/$1/config.json" "${@:2}"; }
 check_eq "bert-for-tf2 with ROLE=classifier: BertForSequenceClassification, 2 labels" "['BertForSequenceClassification'] 32 2 2" \
 	"$(cfg b4 architectures hidden_size num_hidden_layers) $($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["id2label"]))' "$T/b4/config.json")"
+$B/ckpt-ls "$T/bert_for_tf2" | $B/tensor-remap --verbose --arg role=classifier "$M" --list 2>&1 >/dev/null | grep '^tensor-remap: dropped' >"$T/b4.drops"
+check_eq "bert-for-tf2: TF's Adam slots, optimizer state and save_counter are what is dropped" "6 2 1" \
+	"$(grep -c '/.OPTIMIZER_SLOT/optimizer/[mv]/' "$T/b4.drops") $(grep -c ' optimizer/beta[12]_power/' "$T/b4.drops") $(grep -c ' save_counter/' "$T/b4.drops")"
 check_eq "Model Garden encoder: BertModel" "['BertModel'] 32 2" "$(cfg mg architectures hidden_size num_hidden_layers)"
 
 "$TF" "$P/tf_dump.py" "$T/bert_for_tf2/ckpt-1" "$T/b4.npz" "$T/model_garden/ckpt-1" "$T/mg.npz" 2>"$T/dump.err" ||
@@ -83,3 +86,45 @@ for line in open(sys.argv[1]):
     n, dt, sh = line.rstrip("\n").split("\t")
     got[n] = [int(x) for x in sh.split(",")] if sh else []
 assert want == got, (sorted(set(want) ^ set(got))[:5], [k for k in want if k in got and want[k] != got[k]][:5])' "$T/arabic.mapped"
+
+# ---- the object graph (ckpt-ls --object-names) --------------------------------------------
+mkdir -p "$T/og"
+"$TF" "$P/objgraph_cases.py" "$T/og" "$T/bert_for_tf2/ckpt-1" "$T/model_garden/ckpt-1" 2>"$T/og.err" ||
+	{ fail "objgraph_cases.py failed"; tail -3 "$T/og.err"; }
+{ $B/ckpt-ls --object-names "$T/bert_for_tf2" && $B/ckpt-ls --object-names "$T/model_garden/ckpt-1"; } >"$T/og/ours.tsv"
+check "--object-names: every saved value with its full name, as TensorFlow's own parser reads the graph" \
+	sh -c "cut -f1,2 '$T/og/ours.tsv' | cmp - '$T/og/tf_names.tsv'"
+check_eq "--object-names: the walked object path of every value (slots through their optimizer) is its key" "" \
+	"$(awk -F'\t' '$1 != $3' "$T/og/ours.tsv" | head -2)"
+check_eq "--object-names: Adam's slots found through the optimizer's slot references" "$(grep -c '/.OPTIMIZER_SLOT/optimizer/[mv]/' "$T/b4.tsv")" \
+	"$(grep -c '/.OPTIMIZER_SLOT/optimizer/[mv]/.*Adam' "$T/og/ours.tsv")"
+check "a cyclic object graph (0 -> 1 -> 0) is walked once" sh -c \
+	"[ \"\$('$B/ckpt-ls' --object-names '$T/og/cycle/ckpt')\" = 'x/.ATTRIBUTES/VARIABLE_VALUE	x	x/.ATTRIBUTES/VARIABLE_VALUE' ]"
+check_fails "a child reference out of range is refused" "og/dangling/ckpt: object graph: object 1: child back is object 99, of 2" \
+	$B/ckpt-ls --object-names "$T/og/dangling/ckpt"
+check_fails "a value the checkpoint lacks is refused" "object graph: object 1 names the value 'y/.ATTRIBUTES/VARIABLE_VALUE', which the checkpoint does not have" \
+	$B/ckpt-ls --object-names "$T/og/missing/ckpt"
+check_fails "a graph that is no protobuf is refused" "object graph: _CHECKPOINTABLE_OBJECT_GRAPH: not a TrackableObjectGraph protobuf" \
+	$B/ckpt-ls --object-names "$T/og/garbage/ckpt"
+check_fails "a TF1 checkpoint has no object graph" "no _CHECKPOINTABLE_OBJECT_GRAPH tensor: not a TensorFlow 2 object-based checkpoint" \
+	$B/ckpt-ls --object-names "$FIX/golden/bert/input"
+check_fails "the real index alone: the graph is in the missing data file" "arabic_senti_tf2_keras/bert_model.ckpt: .*data" \
+	$B/ckpt-ls --object-names "$R"
+# Every byte of the graph flipped in turn (the data file's CRC-32C is
+# recomputed by rewriting, so the parser, not the checksum, sees each one):
+# exit 0 or 1, one line, never a crash.
+"$TF" -c '
+import sys, tensorflow as tf
+from tensorflow.core.protobuf import trackable_object_graph_pb2 as pb
+blob = tf.train.load_checkpoint(sys.argv[1]).get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH")[:400]
+for i in range(0, len(blob)):
+    b = bytearray(blob); b[i] ^= 0x5a
+    tf.raw_ops.SaveV2(prefix=f"{sys.argv[2]}/flip{i}/ckpt", tensor_names=["_CHECKPOINTABLE_OBJECT_GRAPH", "x/.ATTRIBUTES/VARIABLE_VALUE"],
+                      shape_and_slices=["", ""], tensors=[tf.constant(bytes(b)), tf.constant([1.0])])
+' "$T/og/cycle/ckpt" "$T/og" 2>/dev/null
+bad=
+for d in "$T"/og/flip*; do
+	timeout 10 $B/ckpt-ls --object-names "$d/ckpt" >/dev/null 2>"$T/og/flip.err"; rc=$?
+	{ [ $rc -eq 0 ] || { [ $rc -eq 1 ] && [ "$(wc -l <"$T/og/flip.err")" -eq 1 ]; }; } || bad="$bad $(basename "$d"):$rc"
+done
+check_eq "every flipped byte of a graph: exit 0 or 1 with one line ($(ls -d "$T"/og/flip* | wc -l) graphs)" "" "$bad"

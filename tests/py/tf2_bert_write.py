@@ -30,8 +30,12 @@ P, T, D = 32, 2, H // NH
 rng = np.random.default_rng(11)
 
 
+count = [0]
+
+
 def var(*shape):
-    return tf.Variable(rng.standard_normal(shape).astype(np.float32) * 0.5)
+    count[0] += 1  # a full name of its own, for ckpt-ls --object-names to show
+    return tf.Variable(rng.standard_normal(shape).astype(np.float32) * 0.5, name=f"w{count[0]}")
 
 
 def obj(**kw):
@@ -65,9 +69,14 @@ if layout == "bert_for_tf2":
     setattr(root, "layer_with_weights-0", obj(embeddings_layer=emb, encoders_layer=obj(encoder_layers=layers)))
     setattr(root, "layer_with_weights-1", dense(H, H))
     setattr(root, "layer_with_weights-2", dense(H, 2))
-    ckpt = tf.train.Checkpoint(**{"layer_with_weights-0": getattr(root, "layer_with_weights-0"),
-                                  "layer_with_weights-1": getattr(root, "layer_with_weights-1"),
-                                  "layer_with_weights-2": getattr(root, "layer_with_weights-2")})
+    # Adam slots as a Keras 2 model.fit leaves them (.OPTIMIZER_SLOT/optimizer/
+    # {m,v}, optimizer/iter ...): TF's own v1 Adam, which tracks slots in the
+    # object graph as Keras 2 optimizers did.
+    opt = tf.compat.v1.train.AdamOptimizer(0.001)
+    vs = root.trainable_variables
+    opt.apply_gradients([(tf.ones_like(v), v) for v in vs[:3]])
+    ckpt = tf.train.Checkpoint(optimizer=opt, **{
+        k: getattr(root, k) for k in ("layer_with_weights-0", "layer_with_weights-1", "layer_with_weights-2")})
 else:
     def einsum(*shape_k, bias):
         return obj(kernel=var(*shape_k), bias=var(*bias))
