@@ -165,27 +165,12 @@ static int string_value(const uint8_t *p, uint64_t n, const uint8_t **s, size_t 
 	return 0;
 }
 
-static ck_objgraph *read_graph(ck_source *s, ck_objgraph *g)
+/* The graph from its protobuf bytes: references checked, walked, every
+ * value's key known to has_value. */
+static ck_objgraph *parse(ck_objgraph *g, const uint8_t *str, size_t len,
+			  int (*has_value)(void *ctx, const char *key), void *ctx)
 {
-	long i = ck_source_find(s, CK_OBJGRAPH_KEY);
-	if (i < 0)
-		return ck_fail("no %s tensor: not a TensorFlow 2 object-based checkpoint", CK_OBJGRAPH_KEY), NULL;
-	const ck_source_entry *e = ck_source_at(s, (size_t)i);
-	if (!e->supported || e->dtype != CK_STRING || e->ndim != 0)
-		return ck_fail("%s is not a scalar string", CK_OBJGRAPH_KEY), NULL;
-	if (e->nbytes > MAX_GRAPH_BYTES)
-		return ck_fail("%s: %llu bytes, more than %d", CK_OBJGRAPH_KEY, (unsigned long long)e->nbytes,
-			       MAX_GRAPH_BYTES), NULL;
-	uint8_t *buf = ck_malloc(e->nbytes ? (size_t)e->nbytes : 1);
-	const uint8_t *str = NULL;
-	size_t len = 0;
-	if (!buf || ck_source_read(s, (size_t)i, buf, e->nbytes) < 0 ||
-	    string_value(buf, e->nbytes, &str, &len) < 0) {
-		free(buf);
-		return NULL;
-	}
 	g->pb = tensorflow__trackable_object_graph__unpack(NULL, len, str);
-	free(buf);
 	if (!g->pb)
 		return ck_fail("%s: not a TrackableObjectGraph protobuf", CK_OBJGRAPH_KEY), NULL;
 	if (check_refs(g->pb) < 0 || walk(g) < 0)
@@ -200,7 +185,7 @@ static ck_objgraph *read_graph(ck_source *s, ck_objgraph *g)
 		const Node *u = g->pb->nodes[k];
 		for (size_t a = 0; a < u->n_attributes; a++) {
 			const char *key = u->attributes[a]->checkpoint_key;
-			if (ck_source_find(s, key) < 0)
+			if (!has_value(ctx, key))
 				return ck_fail("object %zu names the value '%s', which the checkpoint does not have",
 					       k, key), NULL;
 			ck_objgraph_value *v = &g->v[g->n];
@@ -216,17 +201,56 @@ static ck_objgraph *read_graph(ck_source *s, ck_objgraph *g)
 	return g;
 }
 
-ck_objgraph *ck_objgraph_read(ck_source *s)
+static ck_objgraph *finish(ck_objgraph *g, ck_objgraph *ok, const char *label)
+{
+	if (ok)
+		return g;
+	char why[512];
+	snprintf(why, sizeof why, "%s", ck_errmsg());
+	ck_fail("%s: object graph: %s", label, why);
+	ck_objgraph_free(g);
+	return NULL;
+}
+
+ck_objgraph *ck_objgraph_parse(const void *proto, size_t len, int (*has_value)(void *ctx, const char *key),
+			       void *ctx, const char *label)
 {
 	ck_objgraph *g = ck_calloc(1, sizeof *g);
 	if (!g)
 		return NULL;
-	if (!read_graph(s, g)) {
-		char why[512];
-		snprintf(why, sizeof why, "%s", ck_errmsg());
-		ck_fail("%s: object graph: %s", ck_source_label(s), why);
-		ck_objgraph_free(g);
-		return NULL;
+	if (len > MAX_GRAPH_BYTES) {
+		ck_fail("%s: %zu bytes, more than %d", CK_OBJGRAPH_KEY, len, MAX_GRAPH_BYTES);
+		return finish(g, NULL, label);
 	}
-	return g;
+	return finish(g, parse(g, proto, len, has_value, ctx), label);
+}
+
+static int source_has(void *ctx, const char *key) { return ck_source_find(ctx, key) >= 0; }
+
+static ck_objgraph *read_graph(ck_source *s, ck_objgraph *g)
+{
+	long i = ck_source_find(s, CK_OBJGRAPH_KEY);
+	if (i < 0)
+		return ck_fail("no %s tensor: not a TensorFlow 2 object-based checkpoint", CK_OBJGRAPH_KEY), NULL;
+	const ck_source_entry *e = ck_source_at(s, (size_t)i);
+	if (!e->supported || e->dtype != CK_STRING || e->ndim != 0)
+		return ck_fail("%s is not a scalar string", CK_OBJGRAPH_KEY), NULL;
+	if (e->nbytes > MAX_GRAPH_BYTES)
+		return ck_fail("%s: %llu bytes, more than %d", CK_OBJGRAPH_KEY, (unsigned long long)e->nbytes,
+			       MAX_GRAPH_BYTES), NULL;
+	uint8_t *buf = ck_malloc(e->nbytes ? (size_t)e->nbytes : 1);
+	const uint8_t *str = NULL;
+	size_t len = 0;
+	ck_objgraph *r = NULL;
+	if (buf && ck_source_read(s, (size_t)i, buf, e->nbytes) == 0 &&
+	    string_value(buf, e->nbytes, &str, &len) == 0)
+		r = parse(g, str, len, source_has, s);
+	free(buf);
+	return r;
+}
+
+ck_objgraph *ck_objgraph_read(ck_source *s)
+{
+	ck_objgraph *g = ck_calloc(1, sizeof *g);
+	return g ? finish(g, read_graph(s, g), ck_source_label(s)) : NULL;
 }

@@ -30,6 +30,10 @@ int ck_objgraph_present(const ck_source *s);
 /* Read and check the object graph of s (NULL + ck_fail on error, naming
  * the checkpoint and the problem). */
 ck_objgraph *ck_objgraph_read(ck_source *s);
+/* The same from the protobuf bytes themselves; has_value(ctx, key) says
+ * whether the checkpoint has the value KEY; label names it in messages. */
+ck_objgraph *ck_objgraph_parse(const void *proto, size_t len, int (*has_value)(void *ctx, const char *key),
+			       void *ctx, const char *label);
 void ck_objgraph_free(ck_objgraph *g);
 /* The saved values, in node order then attribute order. */
 size_t ck_objgraph_count(const ck_objgraph *g);
