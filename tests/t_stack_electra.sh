@@ -138,3 +138,16 @@ check "ckpt-convert --model_type electra --discriminator_or_generator generator"
 	$B/ckpt-convert --model_type electra --tf_checkpoint "$T/small/model.ckpt" --config "$T/small_gen.json" \
 	--discriminator_or_generator generator --pytorch_dump_output "$T/cli_gen/"
 check "ckpt-convert: the same weights as make" cmp "$T/cli_gen/model.safetensors" "$T/small_gen/model.safetensors"
+
+# ---- config from ELECTRA's hparams ---------------------------------------------------
+printf '{"model_size": "small", "vocab_size": 99, "embedding_size": 16, "generator_hidden_size": 0.5, "model_hparam_overrides": {}}\n' >"$T/hparams.json"
+check "the --hparams JSON of run_pretraining.py is read" \
+	$B/cfg-translate electra "$T/hparams.json" --tensors "$T/small_gen/.ckptconv/tensors.list" -o "$T/hp.json"
+check_eq "... sizes from the generator's tensors, heads max(1, 16 // 64)" "16 1 16 99" \
+	"$($PY -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["hidden_size"], c["num_attention_heads"], c["embedding_size"], c["vocab_size"])' "$T/hp.json")"
+printf '{"model_size": "small", "vocab_size": 98}\n' >"$T/hparams_bad.json"
+check_fails "hparams that disagree with the tensors are refused, naming both" "vocab_size.*98.*99|vocab_size.*99.*98" \
+	$B/cfg-translate electra "$T/hparams_bad.json" --tensors "$T/small_gen/.ckptconv/tensors.list" -o "$T/hp.json"
+printf '{"model_size": "small", "model_hparam_overrides": {"num_attention_heads": 8}}\n' >"$T/hparams_ovr.json"
+check_fails "model_hparam_overrides are refused (the heads rule would not hold)" "model_hparam_overrides: .* is not supported" \
+	$B/cfg-translate electra "$T/hparams_ovr.json" --tensors "$T/small_gen/.ckptconv/tensors.list" -o "$T/hp.json"
