@@ -6,7 +6,7 @@
 #   make test            build from clean, run all tests (plain and ASan+UBSan)
 #   make check           the same as make test
 #   make MODEL=T CKPT=P  convert a checkpoint into out/T (README: CONFIG= VOCAB=
-#                        OUT= FORMAT= DTYPE= SHARD= TASK= HASH=)
+#                        OUT= FORMAT= DTYPE= SHARD= TASK= ROLE= HASH=)
 #   make deps            install every Debian package the tests need (as root)
 #   make SAN=1           build with AddressSanitizer + UBSan into bin-san/
 #   make test-large      opt-in slow tests: ZIP64 over 4 GiB, exhaustive casts
@@ -138,13 +138,13 @@ EXAMPLE_DIR := out/example
 example: all
 	tests/example.sh $(BIN) $(BUILD)/tests $(EXAMPLE_DIR)
 
-# ---- conversions: make MODEL=<type> CKPT=<path> [CONFIG= VOCAB= OUT= FORMAT= DTYPE= SHARD= TASK= HASH=]
+# ---- conversions: make MODEL=<type> CKPT=<path> [CONFIG= VOCAB= OUT= FORMAT= DTYPE= SHARD= TASK= ROLE= HASH=]
 ifdef MODEL
 OUT ?= out/$(MODEL)
 CKPTCONV_TOOLS := $(TOOLS)
 CKPTCONV_BIN := $(abspath $(BIN))
 include mk/convert.mk
-$(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) FORMAT=$(FORMAT) DTYPE=$(DTYPE) SHARD=$(SHARD) TASK=$(TASK) HASH=$(HASH)))
+$(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) FORMAT=$(FORMAT) DTYPE=$(DTYPE) SHARD=$(SHARD) TASK=$(TASK) ROLE=$(ROLE) HASH=$(HASH)))
 .DEFAULT_GOAL := $(OUT)
 endif
 

@@ -20,6 +20,10 @@
 #   TASK=NAME       fine-tuning task (XLNet GLUE/SQuAD heads): given,
 #                   lower-cased, to cfg-translate --task and to the rule
 #                   file's `arg task` (tensor-remap --arg task=NAME)
+#   ROLE=NAME       which model of a checkpoint that holds several
+#                   (ELECTRA: discriminator or generator): one of the
+#                   type's <type>_ROLES, given to the rule file's `arg role`
+#                   (tensor-remap --arg role=NAME)
 #   HASH=full|pinned  what the manifest hashes of the checkpoint (default
 #                   $(CKPTCONV_HASH), itself full by default): full = every
 #                   file, TF data shards while the conversion runs; pinned =
@@ -45,7 +49,7 @@
 #
 # Used directly, it converts one checkpoint named on the command line:
 #   make -f path/to/mk/convert.mk MODEL=bert CKPT=ckpts/bert/bert_model.ckpt \
-#        [OUT=DIR] [CONFIG=FILE VOCAB=DIR FORMAT= DTYPE= SHARD= TASK= HASH=]
+#        [OUT=DIR] [CONFIG=FILE VOCAB=DIR FORMAT= DTYPE= SHARD= TASK= ROLE= HASH=]
 # (OUT defaults to out/MODEL), as `make MODEL=... CKPT=...` does in the
 # source tree.
 
@@ -80,6 +84,7 @@ CKPTCONV_TYPES :=
 #   <type>_GENERATION_CONFIG  yes when Hugging Face writes a generation_config.json
 #   <type>_TASKS   yes when TASK= picks a fine-tuned head (the rule file's
 #                  `arg task`)
+#   <type>_ROLES   the models ROLE= may choose (the rule file's `arg role`)
 #   <type>_DUMP_OUTPUT  file when the reference CLI's --pytorch_dump_output
 #                  names the weights file itself (BERT, ALBERT), not a
 #                  folder; read by ckpt-convert
@@ -127,7 +132,9 @@ ckptconv.$(1).DTYPE := $$(call ckptconv-opt,DTYPE,$(4))
 ckptconv.$(1).SHARD := $$(call ckptconv-opt,SHARD,$(4))
 ckptconv.$(1).TASK := $$(call ckptconv-lc,$$(call ckptconv-opt,TASK,$(4)))
 $$(if $$(ckptconv.$(1).TASK),$$(if $$($(2)_TASKS),,$$(error ckptconv: $(1): model type $(2) has no fine-tuning tasks (TASK=$$(ckptconv.$(1).TASK)))))
-ckptconv.$(1).RULE_ARGS := $$(if $$(ckptconv.$(1).TASK),--arg task=$$(ckptconv.$(1).TASK))
+ckptconv.$(1).ROLE := $$(call ckptconv-opt,ROLE,$(4))
+$$(if $$(ckptconv.$(1).ROLE),$$(if $$(filter $$(ckptconv.$(1).ROLE),$$($(2)_ROLES)),,$$(error ckptconv: $(1): model type $(2) has no role '$$(ckptconv.$(1).ROLE)' (roles: $$(or $$($(2)_ROLES),none)))))
+ckptconv.$(1).RULE_ARGS := $$(if $$(ckptconv.$(1).TASK),--arg task=$$(ckptconv.$(1).TASK)) $$(if $$(ckptconv.$(1).ROLE),--arg role=$$(ckptconv.$(1).ROLE))
 ckptconv.$(1).HASH := $$(or $$(call ckptconv-opt,HASH,$(4)),$(CKPTCONV_HASH))
 ckptconv.$(1).RULES := $$($(2)_DIR)/$$($(2)_RULES)
 ckptconv.$(1).VOCAB_PAIRS := $$(call ckptconv-vocab-pairs,$$(ckptconv.$(1).VOCABDIR),$$($(2)_VOCAB))
@@ -150,7 +157,7 @@ $(1)/.ckptconv/weights.key: ckptconv-always $(CKPTCONV_TOOLS)
 	@{ echo "ckptconv $$$$($(CKPTCONV_BIN)/ckpt-ls --version)"; \
 	  $$(ckptconv.$(1).DIGEST) --files-from $$@.keyfiles $$(ckptconv.$(1).RULES); \
 	  cat $$@.files; \
-	  echo "format=$$(ckptconv.$(1).FORMAT) dtype=$$(ckptconv.$(1).DTYPE) shard=$$(ckptconv.$(1).SHARD) task=$$(ckptconv.$(1).TASK)"; } > $$@.new
+	  echo "format=$$(ckptconv.$(1).FORMAT) dtype=$$(ckptconv.$(1).DTYPE) shard=$$(ckptconv.$(1).SHARD) task=$$(ckptconv.$(1).TASK) role=$$(ckptconv.$(1).ROLE)"; } > $$@.new
 	@$$(call ckptconv-update,$$@)
 
 $(1)/.ckptconv/config.key: ckptconv-always $(CKPTCONV_TOOLS) $$(if $$(ckptconv.$(1).CONFIG_AT),$$(ckptconv.$(1).VALUES))
@@ -252,10 +259,10 @@ endef
 # ---- used directly: make -f convert.mk MODEL=TYPE CKPT=PATH ... ------------
 ifeq ($(abspath $(firstword $(MAKEFILE_LIST))),$(CKPTCONV_MK))
 ifndef MODEL
-$(error usage: make -f $(CKPTCONV_MK) MODEL=TYPE CKPT=PATH [OUT=DIR] [CONFIG=FILE] [VOCAB=DIR] [FORMAT=both|safetensors|pt] [DTYPE=f32|f16|bf16] [SHARD=SIZE] [TASK=NAME]; TYPE is one of: $(CKPTCONV_TYPES))
+$(error usage: make -f $(CKPTCONV_MK) MODEL=TYPE CKPT=PATH [OUT=DIR] [CONFIG=FILE] [VOCAB=DIR] [FORMAT=both|safetensors|pt] [DTYPE=f32|f16|bf16] [SHARD=SIZE] [TASK=NAME] [ROLE=NAME]; TYPE is one of: $(CKPTCONV_TYPES))
 endif
 OUT ?= out/$(MODEL)
-$(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) FORMAT=$(FORMAT) DTYPE=$(DTYPE) SHARD=$(SHARD) TASK=$(TASK)))
+$(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) FORMAT=$(FORMAT) DTYPE=$(DTYPE) SHARD=$(SHARD) TASK=$(TASK) ROLE=$(ROLE)))
 .DEFAULT_GOAL := $(OUT)
 
 # What the conversion writes into OUT, for front ends (ckpt-convert) that
@@ -266,6 +273,7 @@ $(eval $(call ckptconv,$(OUT),$(MODEL),$(CKPT),CONFIG=$(CONFIG) VOCAB=$(VOCAB) F
 ckptconv-outputs:
 	@echo "dump-output $(or $($(MODEL)_DUMP_OUTPUT),dir)"
 	@echo "tasks $(or $($(MODEL)_TASKS),no)"
+	@echo "roles $(or $($(MODEL)_ROLES),none)"
 	@printf 'writes %s\n' config.json $(if $($(MODEL)_GENERATION_CONFIG),generation_config.json) \
 	  ckptconv-manifest.json
 	@$(foreach p,$(ckptconv.$(OUT).VOCAB_PAIRS),echo 'writes $(call ckptconv-pair-dst,$(p)) $(ckptconv.$(OUT).VOCABDIR)/$(call ckptconv-pair-src,$(p))';)

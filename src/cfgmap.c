@@ -96,6 +96,7 @@ typedef struct {
 typedef struct {
 	char *key, *expr;
 	size_t line;
+	int weak; /* ?=: computed as a default, so any given value stands */
 } derive;
 
 typedef struct {
@@ -399,11 +400,11 @@ static int computed(vals *vs, const char *key, json_t *v, int strength, const ch
 /* ---- derive expressions ---------------------------------------------------- */
 
 /* expr   := term { "+" term }
- * term   := factor { ("*" | "/") factor }
+ * term   := factor { ("*" | "/" | "//") factor }
  * factor := JSON number | JSON string | true | false | null | KEY
  *         | len(KEY) | "[" [expr {"," expr}] "]" | "(" expr ")"
  * + adds integers or joins lists, * multiplies integers or repeats a list,
- * / divides integers exactly. With no values (checking the map) every KEY
+ * / divides integers exactly, // rounds down. With no values (checking the map) every KEY
  * reads as null and the result is null. */
 typedef struct {
 	const cfgmap *m;
@@ -571,6 +572,10 @@ static json_t *ex_apply(ex *e, char op, json_t *a, json_t *b)
 			r = json_integer(z);
 		else if (op == '/' && y != 0 && x % y == 0)
 			r = json_integer(x / y);
+		else if (op == 'f' && y > 0)
+			r = json_integer(x / y - (x % y < 0));
+		else if (op == 'f')
+			r = ex_fail(e, "// by a number that is not positive", NULL);
 		else if (op == '/') {
 			snprintf(num, sizeof num, "%lld / %lld is not a whole number", (long long)x,
 				 (long long)y);
@@ -601,8 +606,7 @@ static json_t *ex_apply(ex *e, char op, json_t *a, json_t *b)
 			json_array_extend(r, l);
 		goto done;
 	}
-	char d[8] = {op, 0};
-	r = ex_fail(e, "operands do not fit operator ", d);
+	r = ex_fail(e, "operands do not fit operator ", op == 'f' ? "//" : (char[]){op, 0});
 done:
 	json_decref(a);
 	json_decref(b);
@@ -618,6 +622,10 @@ static json_t *ex_term(ex *e)
 		if (!a || (op != '*' && op != '/'))
 			return a;
 		e->i++;
+		if (op == '/' && e->s[e->i] == '/') { /* floor division: 'f' below */
+			e->i++;
+			op = 'f';
+		}
 		json_t *b = ex_factor(e);
 		if (!b) {
 			json_decref(a);
@@ -876,14 +884,16 @@ static int parse_line(cfgmap *m, size_t line, const tok *t, size_t nt)
 		return 0;
 	}
 	if (tokeq(d, "derive")) {
-		if (nt < 4 || !tokeq(t[2], "=") || !is_name(t[1]))
-			return ck_fail("%s: line %zu: want: derive KEY = EXPRESSION", m->path, line);
+		int weak = nt >= 4 && tokeq(t[2], "?=");
+		if (nt < 4 || !(weak || tokeq(t[2], "=")) || !is_name(t[1]))
+			return ck_fail("%s: line %zu: want: derive KEY = EXPRESSION (or ?=)", m->path, line);
 		derive *dv = PUSH(m->derives);
 		const char *end = t[nt - 1].s + t[nt - 1].n;
 		if (!dv || !(dv->key = tokdup(t[1])) ||
 		    !(dv->expr = tokdup((tok){t[3].s, (size_t)(end - t[3].s)})))
 			return -1;
 		dv->line = line;
+		dv->weak = weak;
 		if (declared(m, line, dv->key) < 0)
 			return -1;
 		char where[64];
@@ -1463,7 +1473,7 @@ static int apply_derives(const cfgmap *m, vals *vs)
 		const char *origin;
 		json_t *v = eval(m, where, d->expr, vs, &strength, &origin);
 		char *o = v ? fmt("%s: derive %s = %s", where, d->key, d->expr) : NULL;
-		int rc = o ? computed(vs, d->key, v, strength, o) : -1;
+		int rc = o ? computed(vs, d->key, v, d->weak ? S_DEFAULT : strength, o) : -1;
 		if (v && !o)
 			json_decref(v);
 		free(o);

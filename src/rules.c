@@ -874,7 +874,7 @@ static int parse_ops(const parser *ps, rule *r, word *w, int nw)
 					*comma = 0;
 				long v;
 				if (o->ndim == CK_MAX_DIMS || parse_int(tokp, -1, INT32_MAX, &v) < 0)
-					return perr(ps, "reshape: bad shape (sizes separated by commas, one may be -1)");
+					return perr(ps, "reshape: bad shape (sizes separated by commas, one may be -1, 0 keeps an input size)");
 				if (v == -1 && infer++)
 					return perr(ps, "reshape: only one size may be -1");
 				o->dims[o->ndim++] = v;
@@ -1515,17 +1515,28 @@ static int op_shape(const rule *r, const op *o, tinfo *t, uint64_t *pieces, int 
 		return 0;
 	}
 	case OP_RESHAPE: {
-		uint64_t numel, known = 1;
+		uint64_t numel, known;
 		int infer = -1;
 		ck_shape_numel(t->ndim, t->shape, &numel);
-		for (int i = 0; i < o->ndim; i++) {
+		for (int i = 0; i < o->ndim; i++)
 			if (o->dims[i] < 0)
 				infer = i;
-			else if (ck_mul_u64(known, (uint64_t)o->dims[i], &known) < 0)
-				known = UINT64_MAX;
-		}
 		int64_t dims[CK_MAX_DIMS];
 		memcpy(dims, o->dims, sizeof dims);
+		/* 0 keeps an input axis's size, matched from the front before the
+		 * -1 and from the back after it (reshape 0,-1 merges all but the
+		 * first axis, whatever the sizes): one rule for every model size. */
+		known = 1;
+		for (int i = 0; i < o->ndim; i++) {
+			if (dims[i] == 0) {
+				int j = infer >= 0 && i > infer ? t->ndim - (o->ndim - i) : i;
+				if (j < 0 || j >= t->ndim)
+					goto bad_reshape;
+				dims[i] = t->shape[j];
+			}
+			if (dims[i] >= 0 && ck_mul_u64(known, (uint64_t)dims[i], &known) < 0)
+				known = UINT64_MAX;
+		}
 		if (infer >= 0) {
 			if (known == 0 || numel % known)
 				goto bad_reshape;

@@ -30,6 +30,7 @@ help() {
 	cat <<EOF
 usage: $me --model_type TYPE --tf_checkpoint PATH --pytorch_dump_output PATH
                     [--config FILE] [--finetuning_task_name NAME]
+                    [--discriminator_or_generator ROLE]
 
 The command line of Hugging Face's \`transformers convert\` (transformers-cli
 convert), done without TensorFlow, PyTorch or Python: it runs ckptconv's Make
@@ -53,6 +54,11 @@ conversion, and each option is one of its Make variables.
                                      (created when missing)
   --finetuning_task_name NAME
                          TASK=NAME   fine-tuning head (xlnet: sst-2, mnli, squad...)
+  --discriminator_or_generator ROLE
+                         ROLE=ROLE   electra: which model of the pretraining
+                                     checkpoint, discriminator or generator (the
+                                     option of the reference's ELECTRA script);
+                                     required when the checkpoint holds both
   -h, --help, --version
 
 '--opt=VALUE' works as '--opt VALUE', and a unique prefix as the whole option
@@ -74,8 +80,8 @@ EOF
 }
 
 # ---- options, as argparse parses them -------------------------------------
-OPTIONS="--model_type --tf_checkpoint --config --pytorch_dump_output --finetuning_task_name --help --version"
-model= ckpt= config= dump= task=
+OPTIONS="--model_type --tf_checkpoint --config --pytorch_dump_output --finetuning_task_name --discriminator_or_generator --help --version"
+model= ckpt= config= dump= task= role=
 have_model= have_ckpt= have_dump=
 while [ $# -gt 0 ]; do
 	arg=$1
@@ -117,6 +123,7 @@ while [ $# -gt 0 ]; do
 	--config) config=$val ;;
 	--pytorch_dump_output) dump=$val have_dump=1 ;;
 	--finetuning_task_name) task=$val ;;
+	--discriminator_or_generator) role=$val ;;
 	esac
 done
 missing=
@@ -128,7 +135,7 @@ missing=
 # Make splits words at blanks and reads $ # % , = : ; * ? [ ] itself, and its
 # recipes hand paths to the shell unquoted: such names cannot go through.
 for pair in "--model_type=$model" "--tf_checkpoint=$ckpt" "--config=$config" \
-	"--pytorch_dump_output=$dump" "--finetuning_task_name=$task"; do
+	"--pytorch_dump_output=$dump" "--finetuning_task_name=$task" "--discriminator_or_generator=$role"; do
 	v=${pair#*=}
 	clean=$(printf '%s' "$v" | LC_ALL=C tr -d ' \t\n$#%*?:;"`|&<>(){}!,=\\[]'"'")
 	[ "$clean" = "$v" ] || usage_error "${pair%%=*} $v: Make cannot handle blanks or any of \$#%*?:;,=[]\\\"'\`|&<>(){}! in a name"
@@ -139,7 +146,7 @@ done
 # Every variable is given, so that none comes from the environment.
 run_make() {
 	${MAKE:-make} --no-print-directory -f "$mk" MODEL="$model" CKPT="$ckpt" CONFIG="$config" \
-		VOCAB= FORMAT= DTYPE= SHARD= TASK="$task" CKPTCONV_BIN="$bindir" \
+		VOCAB= FORMAT= DTYPE= SHARD= TASK="$task" ROLE="$role" CKPTCONV_BIN="$bindir" \
 		CKPTCONV_MODELS="$root/models" "$@"
 }
 
@@ -216,7 +223,7 @@ fi
 restore() { [ -z "$aside" ] || mv -f "$aside" "$dir/$name"; }
 
 printf '%s: make -f %s MODEL=%s CKPT=%s%s OUT=%s%s\n' "$me" "$mk" "$model" "$ckpt" \
-	"${config:+ CONFIG=$config}" "$dir" "${task:+ TASK=$task}" >&2
+	"${config:+ CONFIG=$config}" "$dir" "${task:+ TASK=$task}${role:+ ROLE=$role}" >&2
 run_make OUT="$dir" "$dir" || {
 	restore
 	die "conversion failed (the message above says why)"

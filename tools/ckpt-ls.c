@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "objgraph.h"
 #include "source.h"
 #include "util.h"
 
 static const char usage[] =
-	"usage: ckpt-ls [--json | --values | --files | --key-files] CKPT\n"
+	"usage: ckpt-ls [--json | --values | --files | --key-files | --object-names] CKPT\n"
 	"\n"
 	"List the tensors of a checkpoint in the file's own order (TF: index order),\n"
 	"one per line: NAME<TAB>DTYPE<TAB>SHAPE. DTYPE is the safetensors spelling\n"
@@ -38,6 +39,12 @@ static const char usage[] =
 	"             them tells whether the checkpoint changed (TF: the index, which\n"
 	"             holds each tensor's CRC-32C, checked on every read; other\n"
 	"             formats: all their files)\n"
+	"  --object-names  for a TensorFlow 2 object-based checkpoint (tf.train.Checkpoint,\n"
+	"             Keras save_weights): every value its object graph names, one per\n"
+	"             line: KEY<TAB>FULL_NAME<TAB>PATH; KEY the tensor, FULL_NAME the\n"
+	"             variable's own name, PATH the attribute names from the root object\n"
+	"             (slots: VARIABLE/.OPTIMIZER_SLOT/OPTIMIZER/SLOT). Reads the graph\n"
+	"             tensor _CHECKPOINTABLE_OBJECT_GRAPH from the data file\n"
 	"  --help     this text\n"
 	"  --version  the version\n"
 	"\n"
@@ -151,7 +158,7 @@ int main(int argc, char **argv)
 	cli_init(argv[0]);
 	if (cli_std_options(argc, argv, usage))
 		return CLI_OK;
-	int json = 0, values = 0, files = 0, key_files = 0, dashdash = 0;
+	int json = 0, values = 0, files = 0, key_files = 0, objnames = 0, dashdash = 0;
 	const char *ckpt = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!dashdash && strcmp(argv[i], "--") == 0)
@@ -164,6 +171,8 @@ int main(int argc, char **argv)
 			files = 1;
 		else if (!dashdash && strcmp(argv[i], "--key-files") == 0)
 			key_files = 1;
+		else if (!dashdash && strcmp(argv[i], "--object-names") == 0)
+			objnames = 1;
 		else if (!dashdash && argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error("unknown option %s", argv[i]);
 		else if (ckpt)
@@ -173,8 +182,8 @@ int main(int argc, char **argv)
 	}
 	if (!ckpt)
 		return cli_usage_error("no checkpoint given");
-	if (json + values + files + key_files > 1)
-		return cli_usage_error("--json, --values, --files and --key-files are different documents: choose one");
+	if (json + values + files + key_files + objnames > 1)
+		return cli_usage_error("--json, --values, --files, --key-files and --object-names are different documents: choose one");
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 	ck_source *s = ck_source_open(ckpt);
@@ -193,6 +202,15 @@ int main(int argc, char **argv)
 			rc = cli_lib_error();
 		for (; f && *f; f++)
 			printf("%s\n", *f);
+	} else if (objnames) {
+		ck_objgraph *g = ck_objgraph_read(s);
+		if (!g)
+			rc = cli_lib_error();
+		for (size_t i = 0; g && i < ck_objgraph_count(g); i++) {
+			const ck_objgraph_value *v = ck_objgraph_at(g, i);
+			printf("%s\t%s\t%s\n", v->key, v->full_name, v->path);
+		}
+		ck_objgraph_free(g);
 	} else if (key_files) {
 		for (const char *const *f = ck_source_provenance(s); *f; f++)
 			printf("%s\n", *f);

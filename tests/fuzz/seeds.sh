@@ -14,7 +14,7 @@ max=262144 # seeds larger than this only slow the fuzzer down
 SEP='%%%%'
 
 rm -rf "$out"
-for t in table bundle ckpt_state safetensors npy pickle zip torch openai_gpt rules cfg gin; do
+for t in table bundle ckpt_state safetensors npy pickle zip torch openai_gpt rules cfg gin objgraph; do
 	mkdir -p "$out/fuzz_$t"
 done
 seed() { # seed TARGET < data
@@ -121,3 +121,8 @@ printf 'a = %%b\nb = [1, (2.5, None), "x"]\nc = @f()\nd = \\\n  3\n%s\na\nb\nc\n
 for d in "$out"/*/; do
 	echo "seeds: $(basename "$d"): $(ls "$d" | wc -l) files"
 done
+# objgraph: a root with child x holding one variable; the same with a cycle
+# back to the root and an optimizer slot (no fixture holds a graph: the real
+# TF2 index comes without its data file).
+printf '\012\007\012\005\010\001\022\001x\0123\0221\012\016VARIABLE_VALUE\022\001x\032\034x/.ATTRIBUTES/VARIABLE_VALUE' | seed objgraph
+printf '\012\007\012\005\010\001\022\001x\012\030\012\005\010\000\022\001b\022\006\012\001v\032\001k\032\007\010\001\022\001m\030\000%s\nk\n' "$SEP" | seed objgraph
