@@ -231,5 +231,7 @@ int ck_extract_run(ck_extract *x, ck_put_fn put, void *ctx, const char *label,
 		return -1;
 	if (copy_tensors(x, x->w != NULL, count, bytes) < 0)
 		return -1;
+	if (x->P && rules_plan_emit_made(x->P, remap_emit, x->w) < 0)
+		return -1;
 	return x->w ? st_writer_end(x->w) : 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "invfreq.h"
 #include "tensorops.h"
 #include "util.h"
 
@@ -96,7 +97,7 @@ typedef struct {
 	ck_dtype dtype; /* cast */
 } op;
 
-enum { R_KEEP, R_RENAME, R_DROP, R_REFUSE, R_ALIAS, R_REQUIRE };
+enum { R_KEEP, R_RENAME, R_DROP, R_REFUSE, R_ALIAS, R_REQUIRE, R_MAKE };
 
 typedef struct {
 	int kind, line;
@@ -109,6 +110,12 @@ typedef struct {
 	char *msg;                /* refuse; require (optional) */
 	int if_missing;           /* alias */
 	char *when;               /* alias: only if this tensor is produced */
+	/* make NAME = inv_freq BASE DIM | size-of OUTPUT AXIS */
+	char *make_name;
+	float make_base;
+	long make_dim;   /* 0: the size of axis make_axis of output make_of */
+	char *make_of;
+	int make_axis;
 } rule;
 
 struct rules {
@@ -745,6 +752,8 @@ static void rule_free(rule *r)
 	free(r->split_name);
 	free(r->msg);
 	free(r->when);
+	free(r->make_name);
+	free(r->make_of);
 }
 
 void rules_free(rules *R)
@@ -1048,6 +1057,52 @@ static char *expand_args(const parser *ps, const char *msg)
 	return out;
 }
 
+/* A plain tensor name: no pattern syntax. */
+static int plain_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (is_special(*s))
+			return 0;
+	return 1;
+}
+
+/* make NAME = inv_freq BASE DIM | make NAME = inv_freq BASE size-of OUTPUT AXIS */
+static int parse_make(const parser *ps, rule *r, word *w, int nw)
+{
+	static const char usage[] =
+		"write: make NAME = inv_freq BASE DIM, or make NAME = inv_freq BASE size-of OUTPUT AXIS";
+	r->kind = R_MAKE;
+	if ((nw != 6 && nw != 8) || strcmp(w[2].s, "=") != 0 || strcmp(w[3].s, "inv_freq") != 0 ||
+	    (nw == 8 && strcmp(w[5].s, "size-of") != 0))
+		return perr(ps, usage);
+	if (!plain_name(w[1].s))
+		return perr(ps, "make: %s: a plain tensor name, no pattern", w[1].s);
+	char *end;
+	double base = strtod(w[4].s, &end);
+	if (*end || !(base > 0) || base > 3.4e38)
+		return perr(ps, "make: inv_freq: BASE %s is not a positive number", w[4].s);
+	r->make_base = (float)base;
+	long v;
+	if (nw == 6) {
+		if (parse_int(w[5].s, 1, INVFREQ_MAX_DIM, &v) < 0)
+			return perr(ps, "make: inv_freq: DIM %s is not a number from 1 to %d", w[5].s,
+				    INVFREQ_MAX_DIM);
+		r->make_dim = v;
+	} else {
+		if (!plain_name(w[6].s))
+			return perr(ps, "make: size-of %s: a plain tensor name, no pattern", w[6].s);
+		if (parse_int(w[7].s, 0, CK_MAX_DIMS - 1, &v) < 0)
+			return perr(ps, "make: size-of: AXIS %s is not a number from 0 to %d", w[7].s,
+				    CK_MAX_DIMS - 1);
+		r->make_axis = (int)v;
+		if (!(r->make_of = ck_strdup(w[6].s)))
+			return -1;
+	}
+	return (r->make_name = ck_strdup(w[1].s)) ? 0 : -1;
+}
+
 static int parse_line(parser *ps, char *line)
 {
 	word w[MAX_LINE_TOKS];
@@ -1228,8 +1283,11 @@ static int parse_line(parser *ps, char *line)
 				perr(ps, "require: only names and one {NAME:number}");
 				goto out;
 			}
+	} else if (strcmp(kw, "make") == 0) {
+		if (parse_make(ps, r, w, nw) < 0)
+			goto out;
 	} else {
-		perr(ps, "unknown rule '%s' (a line starts with let, arg, if, end, keep, rename, drop, refuse, alias or require)",
+		perr(ps, "unknown rule '%s' (a line starts with let, arg, if, end, keep, rename, drop, refuse, alias, require or make)",
 		     kw);
 		goto out;
 	}
@@ -1492,7 +1550,7 @@ static const rule *find_rule(rules_plan *P, const char *what, const char *name, 
 	capval tmp[MAX_CAPS];
 	for (size_t i = 0; i < R->n; i++) {
 		const rule *r = &R->r[i];
-		if (r->kind == R_ALIAS || r->kind == R_REQUIRE)
+		if (r->kind == R_ALIAS || r->kind == R_REQUIRE || r->kind == R_MAKE)
 			continue;
 		int m = match(&P->m, &r->pat, name, hit ? tmp : caps);
 		if (m < 0)
@@ -1803,6 +1861,39 @@ static int check_requires(rules_plan *P, const size_t *sorted)
 	return rc;
 }
 
+/* The outputs of the `make` rules, after those of the inputs; a size taken
+ * from an output must name one of the inputs' outputs. */
+static int plan_made(rules_plan *P)
+{
+	size_t nfrom = P->nout;
+	for (size_t ri = 0; ri < P->R->n; ri++) {
+		const rule *r = &P->R->r[ri];
+		if (r->kind != R_MAKE)
+			continue;
+		long d = r->make_dim;
+		if (!d) {
+			size_t o = 0;
+			while (o < nfrom && strcmp(P->out[o].name, r->make_of) != 0)
+				o++;
+			if (o == nfrom)
+				return ck_fail("%s: make %s: no tensor %s to take the size from (%s:%d)",
+					       P->label, r->make_name, r->make_of, P->R->label, r->line);
+			const rules_output *x = &P->out[o];
+			if (r->make_axis >= x->ndim || x->shape[r->make_axis] < 1 ||
+			    x->shape[r->make_axis] > INVFREQ_MAX_DIM)
+				return ck_fail("%s: make %s: %s has no axis %d of size 1 to %d (%s:%d)",
+					       P->label, r->make_name, r->make_of, r->make_axis,
+					       INVFREQ_MAX_DIM, P->R->label, r->line);
+			d = (long)x->shape[r->make_axis];
+		}
+		tinfo t = {1, {(int64_t)invfreq_count(d)}, CK_F32};
+		if (add_output(P, ck_strdup(r->make_name), &t, SIZE_MAX) < 0)
+			return -1;
+		P->out[P->nout - 1].made = r->line;
+	}
+	return 0;
+}
+
 rules_plan *rules_plan_make(const rules *R, const rules_tensor *in, size_t n,
 			    const rules_alias *in_aliases, size_t n_aliases, const char *label)
 {
@@ -1839,6 +1930,9 @@ rules_plan *rules_plan_make(const rules *R, const rules_tensor *in, size_t n,
 			goto fail;
 	}
 
+	if (plan_made(P) < 0)
+		goto fail;
+
 	/* no two outputs with one name */
 	sorted = ck_calloc(P->nout ? P->nout : 1, sizeof *sorted);
 	if (!sorted)
@@ -1849,6 +1943,17 @@ rules_plan *rules_plan_make(const rules *R, const rules_tensor *in, size_t n,
 	qsort(sorted, P->nout, sizeof *sorted, cmp_out);
 	for (size_t i = 1; i < P->nout; i++) {
 		const rules_output *a = &P->out[sorted[i - 1]], *b = &P->out[sorted[i]];
+		if (strcmp(a->name, b->name) == 0 && a->made) {
+			ck_fail("%s: make %s: made twice (%s:%d, %s:%d)", label, a->name, R->label,
+				a->made, R->label, b->made);
+			goto fail;
+		}
+		if (strcmp(a->name, b->name) == 0 && b->made) {
+			ck_fail("%s: make %s: tensor %s becomes that name too (%s:%d, %s:%d)", label,
+				b->name, P->in[a->input].name, R->label, P->rule_of[a->input]->line,
+				R->label, b->made);
+			goto fail;
+		}
 		if (strcmp(a->name, b->name) == 0) {
 			ck_fail("%s: tensors %s and %s both become %s (%s:%d, %s:%d)", label,
 				P->in[a->input].name, P->in[b->input].name, a->name, R->label,
@@ -2101,6 +2206,33 @@ int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const voi
 		uint64_t out;
 		ck_shape_nbytes(qt.dtype, qt.ndim, qt.shape, &out);
 		if (emit(ctx, f->first + (size_t)p, qb, (size_t)out) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int rules_plan_emit_made(const rules_plan *P, rules_emit_fn emit, void *ctx)
+{
+	for (size_t o = 0; o < P->nout; o++) {
+		const rules_output *x = &P->out[o];
+		if (!x->made)
+			continue;
+		const rule *r = NULL;
+		for (size_t ri = 0; ri < P->R->n && !r; ri++)
+			if (P->R->r[ri].line == x->made)
+				r = &P->R->r[ri];
+		/* the size as planned: the rule's DIM or the planned output's axis */
+		long d = r->make_dim;
+		for (size_t k = 0; !d && k < P->nout; k++)
+			if (!P->out[k].made && strcmp(P->out[k].name, r->make_of) == 0)
+				d = (long)P->out[k].shape[r->make_axis];
+		float *buf = ck_malloc((size_t)x->shape[0] * sizeof *buf);
+		if (!buf)
+			return -1;
+		invfreq_fill(buf, r->make_base, d);
+		int rc = emit(ctx, o, buf, (size_t)x->shape[0] * sizeof *buf);
+		free(buf);
+		if (rc < 0)
 			return -1;
 	}
 	return 0;

@@ -59,6 +59,7 @@ typedef struct {
 	int ndim;
 	int64_t shape[CK_MAX_DIMS];
 	size_t input; /* index of the input it comes from */
+	int made;     /* line of the `make` rule that computes it (no input), else 0 */
 } rules_output;
 
 typedef struct rules_plan rules_plan;
@@ -90,5 +91,9 @@ void rules_work_free(rules_work *W);
 typedef int (*rules_emit_fn)(void *ctx, size_t output, const void *buf, size_t n);
 int rules_plan_apply(const rules_plan *P, rules_work *W, size_t input, const void *data,
 		     size_t nbytes, rules_emit_fn emit, void *ctx);
+/* Compute the outputs of the `make` rules (they come after every output
+ * of an input, in file order) and hand each to emit; call it once, after
+ * the data of the last input. */
+int rules_plan_emit_made(const rules_plan *P, rules_emit_fn emit, void *ctx);
 
 #endif

@@ -235,3 +235,37 @@ head -c 5000 /dev/zero | tr '\0' 'a' >"$T/long.rules"
 check_fails "syntax: line too long" "long.rules:1: line longer than 4096 bytes" $R "$T/long.rules" "$T/in.st"
 printf 'keep a\n\0\n' >"$T/nul.rules"
 check_fails "syntax: NUL byte" "nul.rules:2: NUL byte" $R "$T/nul.rules" "$T/in.st"
+
+# ---- make: computed tensors ------------------------------------------------------
+rules make_nosrc <<'EOF2'
+keep **
+make pos.inv_freq = inv_freq 10000 size-of c.weight 0
+EOF2
+fails_no_output "make: a missing size-of tensor is named" \
+	"make pos.inv_freq: no tensor c.weight to take the size from \(.*make_nosrc.rules:2\)$" \
+	"$T/make_nosrc.rules" "$T/in.st"
+rules make_axis <<'EOF2'
+keep **
+make pos.inv_freq = inv_freq 10000 size-of a/bias 1
+EOF2
+fails_no_output "make: an axis the tensor lacks" "make pos.inv_freq: a/bias has no axis 1 of size 1 to 65536" \
+	"$T/make_axis.rules" "$T/in.st"
+rules make_clash <<'EOF2'
+keep **
+make a/bias = inv_freq 10000 8
+EOF2
+fails_no_output "make: a name an input becomes too" "make a/bias: tensor a/bias becomes that name too" \
+	"$T/make_clash.rules" "$T/in.st"
+rules make_twice <<'EOF2'
+keep **
+make p = inv_freq 10000 8
+make p = inv_freq 100 4
+EOF2
+fails_no_output "make: one name made twice" "make p: made twice \(.*make_twice.rules:2, .*make_twice.rules:3\)" \
+	"$T/make_twice.rules" "$T/in.st"
+for bad in "make p inv_freq 10000 8" "make p = sin 10000 8" "make p = inv_freq 0 8" "make p = inv_freq x 8" \
+	"make p = inv_freq 10000 0" "make p = inv_freq 10000 65537" "make p* = inv_freq 10000 8" \
+	"make p = inv_freq 10000 size-of a/{x} 0" "make p = inv_freq 10000 size-of a/bias 99" "make p = inv_freq 1e999 8"; do
+	printf 'keep **\n%s\n' "$bad" >"$T/make_bad.rules"
+	fails_no_output "make: refused: $bad" "make_bad.rules:2: (write: make|make: )" "$T/make_bad.rules" "$T/in.st"
+done

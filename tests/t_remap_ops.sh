@@ -195,3 +195,21 @@ check_eq "--list reads stdin" "$($R "$T/l.rules" --list "$T/l.tsv")" "$($R "$T/l
 $R "$T/l.rules" --list "$T/l.tsv" -o "$T/l.out" --verbose 2>"$T/l.err"
 check_eq "--list -o writes the file" "$($R "$T/l.rules" --list "$T/l.tsv")" "$(cat "$T/l.out")"
 check "--list --verbose names skipped STRING tensors" grep -q "skipped obj (a STRING tensor" "$T/l.err"
+
+# make: a computed tensor comes after the others, the same from every path.
+$TB/st_make a/kernel:F32:6,4 >"$T/mk_in.st"
+printf 'keep a/kernel\nmake pos.inv_freq = inv_freq 10000 size-of a/kernel 0\nmake fixed = inv_freq 100 5\n' >"$T/mk.rules"
+check "make: tensor-remap writes the computed tensors" $B/tensor-remap "$T/mk.rules" "$T/mk_in.st" -o "$T/mk_out.st"
+check_eq "make: listed after the others, ceil(DIM/2) F32 elements" "a/kernel F32 6,4
+pos.inv_freq F32 3
+fixed F32 3" "$($B/ckpt-ls "$T/mk_out.st" | tr '\t' ' ')"
+check "make: values 1 / BASE ** (arange(0, DIM, 2) / DIM)" $PY -c '
+import sys, numpy as np
+sys.path.insert(0, sys.argv[2]); import st
+_, t, _ = st.read(sys.argv[1])
+def ref(b, d): return np.float32(1) / np.array([np.float32(b ** (np.float32(i) / np.float32(d))) for i in range(0, d, 2)], np.float32)
+for n, b, d in (("pos.inv_freq", 10000, 6), ("fixed", 100, 5)):
+    x = t[n].data
+    assert np.allclose(x, ref(b, d), rtol=2e-7, atol=0), (n, x, ref(b, d))' "$T/mk_out.st" "$CK_ROOT/tests/py"
+check_eq "make: tensor-remap --list lists them" "pos.inv_freq F32 3" \
+	"$($B/ckpt-ls "$T/mk_in.st" | $B/tensor-remap --list "$T/mk.rules" | grep inv_freq | tr '\t' ' ')"

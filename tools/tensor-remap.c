@@ -316,6 +316,8 @@ static int run_stream(const char *rules_path, const char *in_path, const char *o
 		}
 	}
 	if (rc == 0)
+		rc = rules_plan_emit_made(P, remap_emit, w);
+	if (rc == 0)
 		rc = st_writer_end(w);
 	if (o) {
 		if (rc == 0)
