@@ -110,13 +110,21 @@ typedef struct {
 	char *msg;                /* refuse; require (optional) */
 	int if_missing;           /* alias */
 	char *when;               /* alias: only if this tensor is produced */
-	/* make NAME = inv_freq BASE DIM | size-of OUTPUT AXIS */
+	/* make NAME = inv_freq BASE DIM | zeros SHAPE, [size-of OUTPUT AXIS] */
 	char *make_name;
-	float make_base;
-	long make_dim;   /* 0: the size of axis make_axis of output make_of */
-	char *make_of;
+	int make_gen;    /* G_INV_FREQ or G_ZEROS */
+	float make_base; /* inv_freq */
+	int make_ndim;   /* the shape (inv_freq: DIM alone); 0 stands for N, the size */
+	int64_t make_dims[CK_MAX_DIMS];
+	char *make_of;   /* N is the size of axis make_axis of this output */
 	int make_axis;
+	/* keep, rename, drop, make: counts only when the input has (unless: has not) it */
+	char *cond;
+	int cond_unless;
 } rule;
+
+enum { G_INV_FREQ, G_ZEROS };
+#define MAX_MADE_BYTES (64u << 20) /* a computed tensor is a small buffer */
 
 struct rules {
 	char *label;
@@ -754,6 +762,7 @@ static void rule_free(rule *r)
 	free(r->when);
 	free(r->make_name);
 	free(r->make_of);
+	free(r->cond);
 }
 
 void rules_free(rules *R)
@@ -1068,39 +1077,75 @@ static int plain_name(const char *s)
 	return 1;
 }
 
-/* make NAME = inv_freq BASE DIM | make NAME = inv_freq BASE size-of OUTPUT AXIS */
+/* make NAME = inv_freq BASE DIM | zeros D,D,... [size-of OUTPUT AXIS]; N in
+ * DIM or a D is that size */
 static int parse_make(const parser *ps, rule *r, word *w, int nw)
 {
-	static const char usage[] =
-		"write: make NAME = inv_freq BASE DIM, or make NAME = inv_freq BASE size-of OUTPUT AXIS";
+	static const char usage[] = "write: make NAME = inv_freq BASE DIM, or make NAME = zeros "
+				    "D,D,... (N for a size: add size-of OUTPUT AXIS)";
 	r->kind = R_MAKE;
-	if ((nw != 6 && nw != 8) || strcmp(w[2].s, "=") != 0 || strcmp(w[3].s, "inv_freq") != 0 ||
-	    (nw == 8 && strcmp(w[5].s, "size-of") != 0))
+	int inv = nw >= 4 && strcmp(w[3].s, "inv_freq") == 0;
+	int nfix = inv ? 6 : 5;
+	if (nw < 4 || strcmp(w[2].s, "=") != 0 || (!inv && strcmp(w[3].s, "zeros") != 0) ||
+	    (nw != nfix && (nw != nfix + 3 || strcmp(w[nfix].s, "size-of") != 0)))
 		return perr(ps, usage);
 	if (!plain_name(w[1].s))
 		return perr(ps, "make: %s: a plain tensor name, no pattern", w[1].s);
-	char *end;
-	double base = strtod(w[4].s, &end);
-	if (*end || !(base > 0) || base > 3.4e38)
-		return perr(ps, "make: inv_freq: BASE %s is not a positive number", w[4].s);
-	r->make_base = (float)base;
-	long v;
-	if (nw == 6) {
-		if (parse_int(w[5].s, 1, INVFREQ_MAX_DIM, &v) < 0)
-			return perr(ps, "make: inv_freq: DIM %s is not a number from 1 to %d", w[5].s,
-				    INVFREQ_MAX_DIM);
-		r->make_dim = v;
-	} else {
-		if (!plain_name(w[6].s))
-			return perr(ps, "make: size-of %s: a plain tensor name, no pattern", w[6].s);
-		if (parse_int(w[7].s, 0, CK_MAX_DIMS - 1, &v) < 0)
-			return perr(ps, "make: size-of: AXIS %s is not a number from 0 to %d", w[7].s,
+	r->make_gen = inv ? G_INV_FREQ : G_ZEROS;
+	if (inv) {
+		char *end;
+		double base = strtod(w[4].s, &end);
+		if (*end || !(base > 0) || base > 3.4e38)
+			return perr(ps, "make: inv_freq: BASE %s is not a positive number", w[4].s);
+		r->make_base = (float)base;
+	}
+	/* the dimensions: inv_freq's DIM, or the comma-separated shape */
+	int uses_n = 0;
+	for (char *d = w[nfix - 1].s, *next; d; d = next) {
+		next = strchr(d, ',');
+		if (next)
+			*next++ = 0;
+		long v = 0;
+		if (r->make_ndim == (inv ? 1 : CK_MAX_DIMS))
+			return perr(ps, inv ? "make: inv_freq: one DIM" : "make: zeros: more than %d dimensions",
+				    CK_MAX_DIMS);
+		if (strcmp(d, "N") == 0)
+			uses_n = 1;
+		else if (parse_int(d, 1, inv ? INVFREQ_MAX_DIM : INT32_MAX, &v) < 0)
+			return perr(ps, "make: size %s is not N or a number from 1 to %ld", d,
+				    inv ? (long)INVFREQ_MAX_DIM : (long)INT32_MAX);
+		r->make_dims[r->make_ndim++] = v;
+	}
+	if (uses_n != (nw == nfix + 3))
+		return perr(ps, uses_n ? "make: N needs size-of OUTPUT AXIS" : "make: size-of without N");
+	if (uses_n) {
+		long v;
+		if (!plain_name(w[nfix + 1].s))
+			return perr(ps, "make: size-of %s: a plain tensor name, no pattern", w[nfix + 1].s);
+		if (parse_int(w[nfix + 2].s, 0, CK_MAX_DIMS - 1, &v) < 0)
+			return perr(ps, "make: size-of: AXIS %s is not a number from 0 to %d", w[nfix + 2].s,
 				    CK_MAX_DIMS - 1);
 		r->make_axis = (int)v;
-		if (!(r->make_of = ck_strdup(w[6].s)))
+		if (!(r->make_of = ck_strdup(w[nfix + 1].s)))
 			return -1;
 	}
 	return (r->make_name = ck_strdup(w[1].s)) ? 0 : -1;
+}
+
+/* A trailing "when ORIGINAL" or "unless ORIGINAL" of keep, rename, drop and
+ * make: taken off the words. */
+static int parse_cond(const parser *ps, rule *r, word *w, int *nw)
+{
+	if (*nw < 4 || (strcmp(w[*nw - 2].s, "when") != 0 && strcmp(w[*nw - 2].s, "unless") != 0))
+		return 0;
+	if (!plain_name(w[*nw - 1].s))
+		return perr(ps, "%s %s: a plain tensor name of the checkpoint, no pattern", w[*nw - 2].s,
+			    w[*nw - 1].s);
+	r->cond_unless = w[*nw - 2].s[0] == 'u';
+	if (!(r->cond = ck_strdup(w[*nw - 1].s)))
+		return -1;
+	*nw -= 2;
+	return 0;
 }
 
 static int parse_line(parser *ps, char *line)
@@ -1190,14 +1235,18 @@ static int parse_line(parser *ps, char *line)
 	memset(r, 0, sizeof *r);
 	r->line = ps->line;
 	int rc = -1;
+	if ((strcmp(kw, "keep") == 0 || strcmp(kw, "rename") == 0 || strcmp(kw, "drop") == 0 ||
+	     strcmp(kw, "make") == 0) &&
+	    parse_cond(ps, r, w, &nw) < 0)
+		goto out;
 
 	if (strcmp(kw, "keep") == 0 || strcmp(kw, "rename") == 0) {
 		int is_rename = kw[0] == 'r';
 		r->kind = is_rename ? R_RENAME : R_KEEP;
 		int nfixed = is_rename ? 4 : 2;
 		if (nw < nfixed || (is_rename && strcmp(w[2].s, "->") != 0)) {
-			perr(ps, is_rename ? "write: rename OLD -> NEW [operations]"
-					   : "write: keep NAME [operations]");
+			perr(ps, is_rename ? "write: rename OLD -> NEW [operations] [when|unless ORIGINAL]"
+					   : "write: keep NAME [operations] [when|unless ORIGINAL]");
 			goto out;
 		}
 		if (parse_pattern(ps, w[1].s, &r->pat) < 0 || parse_ops(ps, r, w + nfixed, nw - nfixed) < 0)
@@ -1226,7 +1275,7 @@ static int parse_line(parser *ps, char *line)
 	} else if (strcmp(kw, "drop") == 0) {
 		r->kind = R_DROP;
 		if (nw != 2) {
-			perr(ps, "write: drop NAME");
+			perr(ps, "write: drop NAME [when|unless ORIGINAL]");
 			goto out;
 		}
 		if (parse_pattern(ps, w[1].s, &r->pat) < 0)
@@ -1387,6 +1436,7 @@ struct rules_plan {
 	const rule **alias_rule;
 	size_t nalias, aliascap;
 	matcher m;
+	unsigned char *off; /* per rule: its when/unless does not hold for these inputs */
 };
 
 typedef struct {
@@ -1532,6 +1582,7 @@ void rules_plan_free(rules_plan *P)
 	free(P->alias_rule);
 	free(P->label);
 	free(P->m.memo);
+	free(P->off);
 	free(P);
 }
 
@@ -1550,7 +1601,7 @@ static const rule *find_rule(rules_plan *P, const char *what, const char *name, 
 	capval tmp[MAX_CAPS];
 	for (size_t i = 0; i < R->n; i++) {
 		const rule *r = &R->r[i];
-		if (r->kind == R_ALIAS || r->kind == R_REQUIRE || r->kind == R_MAKE)
+		if (r->kind == R_ALIAS || r->kind == R_REQUIRE || r->kind == R_MAKE || P->off[i])
 			continue;
 		int m = match(&P->m, &r->pat, name, hit ? tmp : caps);
 		if (m < 0)
@@ -1861,33 +1912,59 @@ static int check_requires(rules_plan *P, const size_t *sorted)
 	return rc;
 }
 
-/* The outputs of the `make` rules, after those of the inputs; a size taken
- * from an output must name one of the inputs' outputs. */
+/* N of a `make` rule: the size of axis make_axis of the output make_of (an
+ * output of an input), or 0 with the error set. */
+static int64_t made_n(const rules_plan *P, const rule *r, size_t nfrom)
+{
+	size_t o = 0;
+	while (o < nfrom && (P->out[o].made || strcmp(P->out[o].name, r->make_of) != 0))
+		o++;
+	if (o == nfrom) {
+		ck_fail("%s: make %s: no tensor %s to take the size from (%s:%d)", P->label,
+			r->make_name, r->make_of, P->R->label, r->line);
+		return 0;
+	}
+	const rules_output *x = &P->out[o];
+	int64_t lim = r->make_gen == G_INV_FREQ ? INVFREQ_MAX_DIM : INT32_MAX;
+	if (r->make_axis >= x->ndim || x->shape[r->make_axis] < 1 || x->shape[r->make_axis] > lim) {
+		ck_fail("%s: make %s: %s has no axis %d of size 1 to %lld (%s:%d)", P->label,
+			r->make_name, r->make_of, r->make_axis, (long long)lim, P->R->label, r->line);
+		return 0;
+	}
+	return x->shape[r->make_axis];
+}
+
+/* The shape a `make` rule gives (N filled in); -1 with the error set. */
+static int made_shape(const rules_plan *P, const rule *r, size_t nfrom, tinfo *t)
+{
+	int64_t n = r->make_of ? made_n(P, r, nfrom) : 0;
+	if (r->make_of && !n)
+		return -1;
+	t->dtype = CK_F32;
+	t->ndim = r->make_gen == G_INV_FREQ ? 1 : r->make_ndim;
+	uint64_t bytes = 4;
+	for (int i = 0; i < r->make_ndim; i++) {
+		int64_t d = r->make_dims[i] ? r->make_dims[i] : n;
+		t->shape[i] = r->make_gen == G_INV_FREQ ? (int64_t)invfreq_count((long)d) : d;
+		bytes *= (uint64_t)t->shape[i];
+		if (bytes > MAX_MADE_BYTES)
+			return ck_fail("%s: make %s: larger than %u bytes (%s:%d)", P->label,
+				       r->make_name, MAX_MADE_BYTES, P->R->label, r->line);
+	}
+	return 0;
+}
+
+/* The outputs of the `make` rules that hold, after those of the inputs. */
 static int plan_made(rules_plan *P)
 {
 	size_t nfrom = P->nout;
 	for (size_t ri = 0; ri < P->R->n; ri++) {
 		const rule *r = &P->R->r[ri];
-		if (r->kind != R_MAKE)
+		if (r->kind != R_MAKE || P->off[ri])
 			continue;
-		long d = r->make_dim;
-		if (!d) {
-			size_t o = 0;
-			while (o < nfrom && strcmp(P->out[o].name, r->make_of) != 0)
-				o++;
-			if (o == nfrom)
-				return ck_fail("%s: make %s: no tensor %s to take the size from (%s:%d)",
-					       P->label, r->make_name, r->make_of, P->R->label, r->line);
-			const rules_output *x = &P->out[o];
-			if (r->make_axis >= x->ndim || x->shape[r->make_axis] < 1 ||
-			    x->shape[r->make_axis] > INVFREQ_MAX_DIM)
-				return ck_fail("%s: make %s: %s has no axis %d of size 1 to %d (%s:%d)",
-					       P->label, r->make_name, r->make_of, r->make_axis,
-					       INVFREQ_MAX_DIM, P->R->label, r->line);
-			d = (long)x->shape[r->make_axis];
-		}
-		tinfo t = {1, {(int64_t)invfreq_count(d)}, CK_F32};
-		if (add_output(P, ck_strdup(r->make_name), &t, SIZE_MAX) < 0)
+		tinfo t = {0};
+		if (made_shape(P, r, nfrom, &t) < 0 ||
+		    add_output(P, ck_strdup(r->make_name), &t, SIZE_MAX) < 0)
 			return -1;
 		P->out[P->nout - 1].made = r->line;
 	}
@@ -1913,6 +1990,15 @@ rules_plan *rules_plan_make(const rules *R, const rules_tensor *in, size_t n,
 		if (!(P->in[i].name = ck_strdup(in[i].name)))
 			goto fail;
 		P->nin++;
+	}
+	if (!(P->off = ck_calloc(R->n ? R->n : 1, 1)))
+		goto fail;
+	for (size_t ri = 0; ri < R->n; ri++) {
+		const rule *r = &R->r[ri];
+		size_t i = 0;
+		while (r->cond && i < n && strcmp(in[i].name, r->cond) != 0)
+			i++;
+		P->off[ri] = r->cond && (i < n) == r->cond_unless;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (in[i].dtype == CK_STRING) /* never streamed: nothing to map */
@@ -2221,16 +2307,20 @@ int rules_plan_emit_made(const rules_plan *P, rules_emit_fn emit, void *ctx)
 		for (size_t ri = 0; ri < P->R->n && !r; ri++)
 			if (P->R->r[ri].line == x->made)
 				r = &P->R->r[ri];
-		/* the size as planned: the rule's DIM or the planned output's axis */
-		long d = r->make_dim;
-		for (size_t k = 0; !d && k < P->nout; k++)
-			if (!P->out[k].made && strcmp(P->out[k].name, r->make_of) == 0)
-				d = (long)P->out[k].shape[r->make_axis];
-		float *buf = ck_malloc((size_t)x->shape[0] * sizeof *buf);
+		uint64_t nbytes;
+		ck_shape_nbytes(x->dtype, x->ndim, x->shape, &nbytes); /* bounded when planned */
+		float *buf = ck_calloc(1, nbytes ? (size_t)nbytes : 1);
 		if (!buf)
 			return -1;
-		invfreq_fill(buf, r->make_base, d);
-		int rc = emit(ctx, o, buf, (size_t)x->shape[0] * sizeof *buf);
+		if (r->make_gen == G_INV_FREQ) {
+			/* DIM as planned: its odd or even value, not only the count */
+			long d = r->make_dims[0] ? (long)r->make_dims[0] : 0;
+			for (size_t k = 0; !d && k < P->nout; k++)
+				if (!P->out[k].made && strcmp(P->out[k].name, r->make_of) == 0)
+					d = (long)P->out[k].shape[r->make_axis];
+			invfreq_fill(buf, r->make_base, d);
+		}
+		int rc = emit(ctx, o, buf, (size_t)nbytes);
 		free(buf);
 		if (rc < 0)
 			return -1;

@@ -239,14 +239,14 @@ check_fails "syntax: NUL byte" "nul.rules:2: NUL byte" $R "$T/nul.rules" "$T/in.
 # ---- make: computed tensors ------------------------------------------------------
 rules make_nosrc <<'EOF2'
 keep **
-make pos.inv_freq = inv_freq 10000 size-of c.weight 0
+make pos.inv_freq = inv_freq 10000 N size-of c.weight 0
 EOF2
 fails_no_output "make: a missing size-of tensor is named" \
 	"make pos.inv_freq: no tensor c.weight to take the size from \(.*make_nosrc.rules:2\)$" \
 	"$T/make_nosrc.rules" "$T/in.st"
 rules make_axis <<'EOF2'
 keep **
-make pos.inv_freq = inv_freq 10000 size-of a/bias 1
+make pos.inv_freq = inv_freq 10000 N size-of a/bias 1
 EOF2
 fails_no_output "make: an axis the tensor lacks" "make pos.inv_freq: a/bias has no axis 1 of size 1 to 65536" \
 	"$T/make_axis.rules" "$T/in.st"
@@ -265,7 +265,9 @@ fails_no_output "make: one name made twice" "make p: made twice \(.*make_twice.r
 	"$T/make_twice.rules" "$T/in.st"
 for bad in "make p inv_freq 10000 8" "make p = sin 10000 8" "make p = inv_freq 0 8" "make p = inv_freq x 8" \
 	"make p = inv_freq 10000 0" "make p = inv_freq 10000 65537" "make p* = inv_freq 10000 8" \
-	"make p = inv_freq 10000 size-of a/{x} 0" "make p = inv_freq 10000 size-of a/bias 99" "make p = inv_freq 1e999 8"; do
+	"make p = inv_freq 10000 N size-of a/{x} 0" "make p = inv_freq 10000 N size-of a/bias 99" "make p = inv_freq 1e999 8" \
+	"make p = inv_freq 10000 N" "make p = inv_freq 10000 8 size-of a/bias 0" "make p = zeros 1,0" "make p = zeros 1,,2" \
+	"make p = zeros 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" "make p = zeros 2 when a/{x}" "make p = inv_freq 10000 4,4"; do
 	printf 'keep **\n%s\n' "$bad" >"$T/make_bad.rules"
-	fails_no_output "make: refused: $bad" "make_bad.rules:2: (write: make|make: )" "$T/make_bad.rules" "$T/in.st"
+	fails_no_output "make: refused: $bad" "make_bad.rules:2: (write: make|make: |when )" "$T/make_bad.rules" "$T/in.st"
 done

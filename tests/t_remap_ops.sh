@@ -198,7 +198,7 @@ check "--list --verbose names skipped STRING tensors" grep -q "skipped obj (a ST
 
 # make: a computed tensor comes after the others, the same from every path.
 $TB/st_make a/kernel:F32:6,4 >"$T/mk_in.st"
-printf 'keep a/kernel\nmake pos.inv_freq = inv_freq 10000 size-of a/kernel 0\nmake fixed = inv_freq 100 5\n' >"$T/mk.rules"
+printf 'keep a/kernel\nmake pos.inv_freq = inv_freq 10000 N size-of a/kernel 0\nmake fixed = inv_freq 100 5\n' >"$T/mk.rules"
 check "make: tensor-remap writes the computed tensors" $B/tensor-remap "$T/mk.rules" "$T/mk_in.st" -o "$T/mk_out.st"
 check_eq "make: listed after the others, ceil(DIM/2) F32 elements" "a/kernel F32 6,4
 pos.inv_freq F32 3
@@ -213,3 +213,17 @@ for n, b, d in (("pos.inv_freq", 10000, 6), ("fixed", 100, 5)):
     assert np.allclose(x, ref(b, d), rtol=2e-7, atol=0), (n, x, ref(b, d))' "$T/mk_out.st" "$CK_ROOT/tests/py"
 check_eq "make: tensor-remap --list lists them" "pos.inv_freq F32 3" \
 	"$($B/ckpt-ls "$T/mk_in.st" | $B/tensor-remap --list "$T/mk.rules" | grep inv_freq | tr '\t' ' ')"
+
+# make zeros, and when/unless: a rule counts only if the checkpoint has (has not) a tensor.
+printf 'keep a/kernel\nmake z = zeros 1,N,2 size-of a/kernel 1  unless a/mask\nmake y = zeros 3  when a/mask\n' >"$T/mkz.rules"
+check "make zeros: tensor-remap" $B/tensor-remap "$T/mkz.rules" "$T/mk_in.st" -o "$T/mkz.st"
+check_eq "make zeros: the shape with N = 4, unless: made, when: not made" "a/kernel F32 6,4
+z F32 1,4,2" "$($B/ckpt-ls "$T/mkz.st" | tr '\t' ' ')"
+check "make zeros: all zero" $PY -c '
+import sys; sys.path.insert(0, sys.argv[2]); import st
+_, t, _ = st.read(sys.argv[1]); assert not t["z"].data.any()' "$T/mkz.st" "$CK_ROOT/tests/py"
+$TB/st_make a/kernel:F32:6,4 a/mask:F32:2 a/pool:F32:2 >"$T/mk_in2.st"
+printf 'keep a/kernel\nkeep a/mask\nkeep a/pool  unless a/mask\ndrop a/pool  when a/mask\nmake z = zeros 1,N,2 size-of a/kernel 1  unless a/mask\nmake y = zeros 3  when a/mask\n' >"$T/mkz2.rules"
+check_eq "when/unless: with a/mask the drop counts, not the keep; y made, z not" "a/kernel F32 6,4
+a/mask F32 2
+y F32 3" "$($B/tensor-remap "$T/mkz2.rules" "$T/mk_in2.st" -o "$T/mkz2.st" && $B/ckpt-ls "$T/mkz2.st" | tr '\t' ' ')"
