@@ -119,6 +119,9 @@ note=$(sed -n 's/^ckptconv: \(.*\): note: //p' "$T/make.err" | sort -u)
 check_eq "make: Transformer-XL's note (models/transfo_xl/transfo_xl.mk), once per folder" \
 	"Transformer-XL folders need transformers < 5 (5.0 removed TransfoXL; 4.57.6 loads them) 2" \
 	"$note $(grep -c ': note: ' "$T/make.err")"
+check_eq "ckpt-convert: the same note" "ckptconv: $T/cc_txl: note: Transformer-XL folders need transformers < 5 (5.0 removed TransfoXL; 4.57.6 loads them)" \
+	"$("$B/ckpt-convert" --model_type transfo_xl --tf_checkpoint "$G/transfo_xl/input/model.ckpt-0" \
+		--config "$G/transfo_xl/input/hf_config.json" --pytorch_dump_output "$T/cc_txl" 2>&1 | grep ': note: ')"
 check "sharded cases are sharded" sh -c "ls '$O/gpt2_shard'/model-00001-of-*.safetensors '$O/gpt2_shard'/pytorch_model-00001-of-*.bin \
 	'$O/gpt2_shard/model.safetensors.index.json' '$O/t5_gin_shard'/model-00002-of-*.safetensors '$O/xlm_legacy'/pytorch_model-00002-of-*.bin"
 
@@ -127,7 +130,7 @@ check "config.json: dtype, never torch_dtype; T5's tie_word_embeddings explicit;
 	"$CK_STACK_HF5" -c '
 import json, sys, os
 from transformers import GenerationConfig
-# use_cache is in 5.18's list, yet a T5Config field that its own save_pretrained writes
+# use_cache is in the 5.18 list, yet a T5Config field, and save_pretrained of 5.18 writes it
 gen = set(GenerationConfig._get_default_generation_params()) - {"use_cache"}
 bad = []
 for d in sys.argv[1:]:
