@@ -85,6 +85,8 @@ CKPTCONV_TYPES :=
 #   <type>_TASKS   yes when TASK= picks a fine-tuned head (the rule file's
 #                  `arg task`)
 #   <type>_ROLES   the models ROLE= may choose (the rule file's `arg role`)
+#   <type>_NOTE    one line printed (on stderr) whenever a folder of the type is
+#                  made: what a user must know to load it
 #   <type>_DUMP_OUTPUT  file when the reference CLI's --pytorch_dump_output
 #                  names the weights file itself (BERT, ALBERT), not a
 #                  folder; read by ckpt-convert
@@ -230,6 +232,7 @@ $(1)/ckptconv-manifest.json: $(1)/.ckptconv/weights.done $(1)/config.json $$(ckp
 	@printf '%s\n' $$(ckptconv.$(1).CONFIG_FILE) $$(ckptconv.$(1).VOCAB_IN) $$(ckptconv.$(1).RULES) $$(ckptconv.$(1).VOCAB_MAPS) >> $(1)/.ckptconv/inputs
 	@$$(if $$(filter full,$$(ckptconv.$(1).HASH)),: > $(1)/.ckptconv/inputs.sized,grep -vxF -f $(1)/.ckptconv/weights.key.keyfiles $(1)/.ckptconv/weights.key.files > $(1)/.ckptconv/inputs.sized || true)
 	$$(ckptconv.$(1).DIGEST) --manifest $(1) --files-from $(1)/.ckptconv/inputs --sizes-from $(1)/.ckptconv/inputs.sized -o $$@
+	$$(if $$($(2)_NOTE),@echo 'ckptconv: $(1): note: $$($(2)_NOTE)' >&2)
 endef
 
 # A vocabulary file copied under its Hugging Face name; re-copied only when

@@ -139,7 +139,7 @@ static const struct {
 	int nullable;
 } generic_keys[] = {
 	{"num_labels", T_SIZE, 0},     {"id2label", T_OBJECT, 0},    {"label2id", T_OBJECT, 0},
-	{"finetuning_task", T_STRING, 1}, {"torch_dtype", T_STRING, 1}, {"architectures", T_LIST, 1},
+	{"finetuning_task", T_STRING, 1}, {"dtype", T_STRING, 1}, {"architectures", T_LIST, 1},
 };
 
 void cfgmap_free(cfgmap *m)
@@ -1008,7 +1008,7 @@ cfgmap *cfgmap_load(const char *dir)
 			goto fail;
 		if (nt == 0)
 			continue;
-		/* A map line may re-declare a generic key (e.g. a default torch_dtype):
+		/* A map line may re-declare a generic key (e.g. a default dtype):
 		 * drop the generic entry first. */
 		if ((tokeq(t[0], "field") || tokeq(t[0], "param")) && nt > 1)
 			for (size_t i = 0; i < sizeof generic_keys / sizeof generic_keys[0]; i++) {
@@ -1045,6 +1045,10 @@ static const char *rename_of(const cfgmap *m, const char *key)
 	for (size_t i = 0; i < m->renames.n; i++)
 		if (strcmp(m->renames.v[i].from, key) == 0)
 			return m->renames.v[i].to;
+	/* transformers 4.56 renamed it; 4.57 and 5.x read dtype and warn about
+	 * torch_dtype, so an HF config of any version gives dtype */
+	if (strcmp(key, "torch_dtype") == 0)
+		return "dtype";
 	return key;
 }
 
@@ -1229,7 +1233,7 @@ static int apply_sets(const cfgmap *m, vals *vs, const cfg_request *rq)
 	}
 	if (rq->torch_dtype) {
 		json_t *v = json_string(rq->torch_dtype);
-		if (!v || give(m, vs, "torch_dtype", v, S_SET, "--torch-dtype") < 0)
+		if (!v || give(m, vs, "dtype", v, S_SET, "--torch-dtype") < 0)
 			return -1;
 	}
 	return 0;
@@ -1310,7 +1314,7 @@ static int apply_ranks(const cfgmap *m, vals *vs, const cfg_request *rq)
 	return 0;
 }
 
-/* Sizes from tensor shapes, torch_dtype, and the class the tensors make. */
+/* Sizes from tensor shapes, dtype, and the class the tensors make. */
 static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const char **cls,
 			 const char **note)
 {
@@ -1347,12 +1351,12 @@ static int apply_tensors(const cfgmap *m, vals *vs, const cfg_request *rq, const
 		const char *dt = torch_dtype_name(tl->v[i].dtype);
 		if (!dt)
 			continue;
-		val *x = vfind(vs, "torch_dtype");
+		val *x = vfind(vs, "dtype");
 		if (x && x->strength == S_SET)
 			break;
 		/* The dtype of what we write, whatever the original config said. */
 		char *origin = fmt("%s: tensor %s", label, tl->v[i].name);
-		int rc = origin ? vstore(vs, "torch_dtype", json_string(dt), S_TENSOR, origin) : -1;
+		int rc = origin ? vstore(vs, "dtype", json_string(dt), S_TENSOR, origin) : -1;
 		free(origin);
 		if (rc < 0)
 			return -1;

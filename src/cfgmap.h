@@ -6,7 +6,7 @@
  *
  * Everything model-specific is in the map file; the syntax is documented in
  * docs/config-map.md. This module knows only what every Hugging Face config
- * shares: num_labels/id2label/label2id, finetuning_task, torch_dtype,
+ * shares: num_labels/id2label/label2id, finetuning_task, dtype,
  * architectures, model_type, transformers_version (never written: we are not
  * transformers). */
 #ifndef CK_CFGMAP_H

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "invfreq.h"
 #include "tensorops.h"
 #include "util.h"
 
@@ -97,7 +98,7 @@ typedef struct {
 } op;
 
 enum { R_KEEP, R_RENAME, R_DROP, R_REFUSE, R_ALIAS, R_REQUIRE, R_COPY, R_MAKE };
-enum { MAKE_EYE = 1, MAKE_ZEROS };
+enum { MAKE_EYE = 1, MAKE_ZEROS, MAKE_INV_FREQ };
 
 /* One size of a `make` shape: a number, or axis `dim` of the output `ref`. */
 typedef struct {
@@ -120,9 +121,12 @@ typedef struct {
 	int rank;                 /* keep/rename: only tensors of rank-1 axes (0: any) */
 	pattern over;             /* copy ... over PATTERN: one copy per number it captures */
 	int has_over;
-	int make;                 /* make: MAKE_EYE or MAKE_ZEROS */
-	msize size[CK_MAX_DIMS];  /* make: the shape */
+	int make;                 /* make: MAKE_EYE, MAKE_ZEROS or MAKE_INV_FREQ */
+	msize size[CK_MAX_DIMS];  /* make: the shape (inv_freq: DIM alone) */
 	int nsize;
+	float base;               /* make ... inv_freq BASE */
+	char *cond;               /* keep, rename, drop: counts only when the input has */
+	int cond_unless;          /* (unless: has not) the tensor cond */
 } rule;
 
 struct rules {
@@ -758,6 +762,7 @@ static void rule_free(rule *r)
 	tmpl_free(&r->tpl);
 	free(r->split_name);
 	free(r->msg);
+	free(r->cond);
 	free(r->when);
 	pattern_free(&r->over);
 	for (int i = 0; i < r->nsize; i++)
@@ -1127,6 +1132,24 @@ static int parse_sizes(const parser *ps, rule *r, char *text)
 	}
 }
 
+/* A trailing "when ORIGINAL" or "unless ORIGINAL" of keep, rename and drop
+ * (a plain name of the checkpoint), taken off the words. */
+static int parse_cond(const parser *ps, rule *r, word *w, int *nw)
+{
+	if (*nw < 4 || w[*nw - 2].quoted ||
+	    (strcmp(w[*nw - 2].s, "when") != 0 && strcmp(w[*nw - 2].s, "unless") != 0))
+		return 0;
+	for (const char *q = w[*nw - 1].s; *q; q++)
+		if (is_special(*q))
+			return perr(ps, "%s %s: a plain tensor name of the checkpoint, no pattern",
+				    w[*nw - 2].s, w[*nw - 1].s);
+	r->cond_unless = w[*nw - 2].s[0] == 'u';
+	if (!(r->cond = ck_strdup(w[*nw - 1].s)))
+		return -1;
+	*nw -= 2;
+	return 0;
+}
+
 static int parse_line(parser *ps, char *line)
 {
 	word w[MAX_LINE_TOKS];
@@ -1215,14 +1238,17 @@ static int parse_line(parser *ps, char *line)
 	memset(r, 0, sizeof *r);
 	r->line = ps->line;
 	int rc = -1;
+	if ((strcmp(kw, "keep") == 0 || strcmp(kw, "rename") == 0 || strcmp(kw, "drop") == 0) &&
+	    parse_cond(ps, r, w, &nw) < 0)
+		goto out;
 
 	if (strcmp(kw, "keep") == 0 || strcmp(kw, "rename") == 0) {
 		int is_rename = kw[0] == 'r';
 		r->kind = is_rename ? R_RENAME : R_KEEP;
 		int nfixed = is_rename ? 4 : 2;
 		if (nw < nfixed || (is_rename && strcmp(w[2].s, "->") != 0)) {
-			perr(ps, is_rename ? "write: rename OLD -> NEW [operations]"
-					   : "write: keep NAME [operations]");
+			perr(ps, is_rename ? "write: rename OLD -> NEW [operations] [when|unless ORIGINAL]"
+					   : "write: keep NAME [operations] [when|unless ORIGINAL]");
 			goto out;
 		}
 		if (parse_pattern(ps, w[1].s, &r->pat) < 0 || parse_ops(ps, r, w + nfixed, nw - nfixed) < 0)
@@ -1251,7 +1277,7 @@ static int parse_line(parser *ps, char *line)
 	} else if (strcmp(kw, "drop") == 0) {
 		r->kind = R_DROP;
 		if (nw != 2) {
-			perr(ps, "write: drop NAME");
+			perr(ps, "write: drop NAME [when|unless ORIGINAL]");
 			goto out;
 		}
 		if (parse_pattern(ps, w[1].s, &r->pat) < 0)
@@ -1314,16 +1340,32 @@ static int parse_line(parser *ps, char *line)
 		}
 	} else if (strcmp(kw, "make") == 0) {
 		r->kind = R_MAKE;
-		const char *use = "write: make NEW eye|zeros SIZE[,SIZE...] [if-missing] [when NAME]";
-		if (nw < 4 || (strcmp(w[2].s, "eye") != 0 && strcmp(w[2].s, "zeros") != 0)) {
+		const char *use = "write: make NEW eye|zeros SIZE[,SIZE...] [if-missing] [when NAME], "
+				  "or make NEW inv_freq BASE DIM [if-missing] [when NAME]";
+		int inv = nw >= 5 && strcmp(w[2].s, "inv_freq") == 0;
+		if (nw < 4 || (!inv && strcmp(w[2].s, "eye") != 0 && strcmp(w[2].s, "zeros") != 0)) {
 			perr(ps, "%s", use);
 			goto out;
 		}
-		r->make = w[2].s[0] == 'e' ? MAKE_EYE : MAKE_ZEROS;
-		if (parse_sizes(ps, r, w[3].s) < 0 || parse_made_opts(ps, r, w + 4, nw - 4, use) < 0)
+		r->make = inv ? MAKE_INV_FREQ : w[2].s[0] == 'e' ? MAKE_EYE : MAKE_ZEROS;
+		if (inv) {
+			char *end;
+			double base = strtod(w[3].s, &end);
+			if (*end || !(base > 0) || base > 3.4e38) {
+				perr(ps, "make ... inv_freq: BASE %s is not a positive number", w[3].s);
+				goto out;
+			}
+			r->base = (float)base;
+		}
+		if (parse_sizes(ps, r, w[3 + inv].s) < 0 ||
+		    parse_made_opts(ps, r, w + 4 + inv, nw - 4 - inv, use) < 0)
 			goto out;
 		if (r->make == MAKE_EYE && r->nsize > 2) {
 			perr(ps, "make ... eye: one size (square) or two");
+			goto out;
+		}
+		if (inv && r->nsize != 1) {
+			perr(ps, "make ... inv_freq: one DIM");
 			goto out;
 		}
 		int refs = 0;
@@ -1467,6 +1509,7 @@ struct rules_plan {
 	const rule **alias_rule;
 	size_t nalias, aliascap;
 	matcher m;
+	unsigned char *off; /* per rule: its when/unless ORIGINAL does not hold here */
 };
 
 typedef struct {
@@ -1619,6 +1662,7 @@ void rules_plan_free(rules_plan *P)
 	free(P->rule_of);
 	free(P->fate);
 	free(P->out);
+	free(P->off);
 	free(P->alias);
 	free(P->alias_rule);
 	free(P->label);
@@ -1643,7 +1687,8 @@ static const rule *find_rule(rules_plan *P, const char *what, const char *name, 
 	capval tmp[MAX_CAPS];
 	for (size_t i = 0; i < R->n; i++) {
 		const rule *r = &R->r[i];
-		if (r->kind == R_ALIAS || r->kind == R_REQUIRE || r->kind == R_COPY || r->kind == R_MAKE)
+		if (r->kind == R_ALIAS || r->kind == R_REQUIRE || r->kind == R_COPY || r->kind == R_MAKE ||
+		    P->off[i])
 			continue;
 		if (r->rank && ndim >= 0 && ndim != r->rank - 1) {
 			int m = match(&P->m, &r->pat, name, tmp);
@@ -1964,6 +2009,18 @@ static int plan_make(rules_plan *P, const size_t *sorted, outvec *x, const rule 
 	}
 	if (like.ndim == 2 && r->nsize == 1)
 		like.shape[1] = like.shape[0];
+	if (r->make == MAKE_INV_FREQ) { /* F32 [ceil(DIM/2)], as torch computes it */
+		if (like.shape[0] < 1 || like.shape[0] > INVFREQ_MAX_DIM)
+			return ck_fail("%s: make %s: inv_freq DIM %lld is not 1 to %d (%s:%d)", P->label,
+				       r->pat.text, (long long)like.shape[0], INVFREQ_MAX_DIM,
+				       P->R->label, r->line);
+		like.dim = like.shape[0];
+		like.base = r->base;
+		like.shape[0] = (int64_t)invfreq_count((long)like.dim);
+		like.dtype = CK_F32;
+		like.input = first->input;
+		return add_made(P, sorted, x, r, ck_strdup(r->pat.text), &like, RULES_INV_FREQ);
+	}
 	ck_dtype dt = first->dtype;
 	if (dt != CK_F32 && dt != CK_F16 && dt != CK_BF16 && dt != CK_F64)
 		return ck_fail("%s: make %s: %s is %s; made tensors are floating point (%s:%d)",
@@ -2211,6 +2268,17 @@ rules_plan *rules_plan_make(const rules *R, const rules_tensor *in, size_t n,
 			goto fail;
 		P->nin++;
 	}
+	/* A rule that does not count matches nothing (each input still has
+	 * exactly one rule). */
+	if (!(P->off = ck_calloc(R->n ? R->n : 1, 1)))
+		goto fail;
+	for (size_t ri = 0; ri < R->n; ri++) {
+		const rule *r = &R->r[ri];
+		size_t i = 0;
+		while (r->cond && i < n && strcmp(in[i].name, r->cond) != 0)
+			i++;
+		P->off[ri] = r->cond && (i < n) == r->cond_unless;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (in[i].dtype == CK_STRING) /* never streamed: nothing to map */
 			continue;
@@ -2435,9 +2503,19 @@ static int apply_banded(const rule *r, rules_work *W, const tinfo *in, const voi
 
 #define MADE_CHUNK 16384 /* elements of a made tensor generated at a time */
 
-/* Write output o, an identity matrix or zeros, a chunk at a time. */
+/* Write output o, an identity matrix or zeros, a chunk at a time; inverse
+ * frequencies (at most INVFREQ_MAX_DIM / 2 floats) at once. */
 static int emit_made(const rules_output *o, size_t index, rules_emit_fn emit, void *ctx)
 {
+	if (o->made == RULES_INV_FREQ) {
+		float *v = ck_malloc((size_t)o->shape[0] * sizeof *v);
+		if (!v)
+			return -1;
+		invfreq_fill(v, o->base, (long)o->dim);
+		int rc = emit(ctx, index, v, (size_t)o->shape[0] * sizeof *v);
+		free(v);
+		return rc;
+	}
 	static const unsigned char one_f32[4] = {0x00, 0x00, 0x80, 0x3f}, one_f16[2] = {0x00, 0x3c},
 				   one_bf16[2] = {0x80, 0x3f},
 				   one_f64[8] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f};

@@ -55,7 +55,7 @@ typedef struct {
 } rules_fate;
 
 /* How an output's data is made. */
-enum { RULES_FROM_INPUT, RULES_COPY, RULES_EYE, RULES_ZEROS };
+enum { RULES_FROM_INPUT, RULES_COPY, RULES_EYE, RULES_ZEROS, RULES_INV_FREQ };
 
 typedef struct {
 	char *name;
@@ -63,7 +63,10 @@ typedef struct {
 	int ndim;
 	int64_t shape[CK_MAX_DIMS];
 	size_t input; /* the input it comes from, or (made) is written after */
-	int made;     /* RULES_*: a copy of that input's only output, an identity, zeros */
+	int made;     /* RULES_*: a copy of that input's only output, an identity, zeros,
+		       * inverse frequencies */
+	float base;   /* RULES_INV_FREQ: 1 / base ** (arange(0, dim, 2) / dim) */
+	int64_t dim;
 } rules_output;
 
 typedef struct rules_plan rules_plan;

@@ -1,5 +1,5 @@
 # cfg-translate --tensors: the class follows what the checkpoint holds, sizes are filled from
-# and checked against the shapes, torch_dtype is the tensors' own. The lists are written by hand
+# and checked against the shapes, dtype is the tensors' own. The lists are written by hand
 # from real checkpoints' variable names, as the tensor rules map them.
 . "$(dirname "$0")/lib.sh"
 R=$FIX/real
@@ -65,11 +65,11 @@ check "no output after a conflict" test ! -e "$T/none.json"
 check_fails "bert: 11 layers listed, config says 12" 'num_hidden_layers = 12, but .* 11 tensors' \
 	"$B/cfg-translate" bert "$ZH" --tensors <(grep -v 'layer\.11\.' "$T/pre.list")
 
-# torch_dtype is what the tensors are; --torch-dtype wins.
+# dtype is what the tensors are; --torch-dtype wins.
 sed 's/\tF32\t/\tBF16\t/' "$T/pre.list" >"$T/bf16.list"
-arch bert-bf16 bert "$ZH" "$T/bf16.list" BertForPreTraining --want torch_dtype='"bfloat16"'
+arch bert-bf16 bert "$ZH" "$T/bf16.list" BertForPreTraining --want dtype='"bfloat16"'
 check "--torch-dtype overrides" "$B/cfg-translate" bert "$ZH" --tensors "$T/bf16.list" --torch-dtype float16 -o "$T/f16.json"
-check "--torch-dtype float16 written" $CHK "$T/f16.json" --want torch_dtype='"float16"'
+check "--torch-dtype float16 written" $CHK "$T/f16.json" --want dtype='"float16"'
 check "--tensors - reads stdin" sh -c "'$B/cfg-translate' bert '$ZH' --tensors - <'$T/mlm.list' | grep -q BertForMaskedLM"
 
 # ALBERT base (Google layout: one shared layer group, cls/predictions + cls/seq_relationship).

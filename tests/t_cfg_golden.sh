@@ -53,7 +53,7 @@ withlist() {
 	if [ "$input" = - ]; then check "$case: from --tensors alone (+ n_head)" "$B/cfg-translate" "$model" --tensors "$T/$case.list" --set n_head=4 -o "$out"
 	else check "$case: with --tensors" "$B/cfg-translate" "$model" "$G/$case/input/$input" --tensors "$T/$case.list" -o "$out"; fi
 	check "$case: with --tensors = expected, $class" $CHK "$out" "$G/$case/expected/config.json" \
-		--want "architectures=[\"$class\"]" --want 'torch_dtype="float32"' "$@"
+		--want "architectures=[\"$class\"]" --want 'dtype="float32"' "$@"
 }
 tensors bert; withlist bert bert bert_config.json BertForPreTraining
 unfilled=$($PY -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["unfilled_keys"]))' "$G/bert_mlm_only/case.json")

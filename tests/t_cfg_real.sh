@@ -65,7 +65,7 @@ for i in 1 2 3 4 5; do
 	printf 'encoder.block.%d.layer.0.SelfAttention.q.weight\tF32\t512,512\ndecoder.block.%d.layer.0.SelfAttention.q.weight\tF32\t512,512\n' $i $i >>"$T/t5small.list"
 done
 real "t5 small gin + tensors" t5 "$G5" --opts --tensors "$T/t5small.list" -- --want vocab_size=32128 \
-	--want num_layers=6 --want num_decoder_layers=6 --want torch_dtype='"float32"'
+	--want num_layers=6 --want num_decoder_layers=6 --want dtype='"float32"'
 
 # A T5 v1.1-style gin (gated GELU, untied, a list over two lines, a macro chain, comments).
 cat >"$T/v11.gin" <<'GIN'

@@ -235,3 +235,31 @@ head -c 5000 /dev/zero | tr '\0' 'a' >"$T/long.rules"
 check_fails "syntax: line too long" "long.rules:1: line longer than 4096 bytes" $R "$T/long.rules" "$T/in.st"
 printf 'keep a\n\0\n' >"$T/nul.rules"
 check_fails "syntax: NUL byte" "nul.rules:2: NUL byte" $R "$T/nul.rules" "$T/in.st"
+
+# ---- make ... inv_freq: computed tensors -------------------------------------------
+rules make_nosrc <<'EOF2'
+keep **
+make pos.inv_freq inv_freq 10000 c.weight:0
+EOF2
+check_eq "make: nothing to size it by, nothing made (a require says what is missing)" "a/kernel a/bias b/kernel" \
+	"$($R "$T/make_nosrc.rules" "$T/in.st" -o "$T/make_nosrc.st" && $B/ckpt-ls "$T/make_nosrc.st" | cut -f1 | tr '\n' ' ' | sed 's/ $//')"
+rules make_axis <<'EOF2'
+keep **
+make pos.inv_freq inv_freq 10000 a/bias:1
+EOF2
+fails_no_output "make: an axis the tensor lacks" "make pos.inv_freq: a/bias has no axis 1" \
+	"$T/make_axis.rules" "$T/in.st"
+rules make_clash <<'EOF2'
+keep **
+make a/bias inv_freq 10000 a/bias:0
+EOF2
+fails_no_output "make: a name an input becomes too" "make a/bias: a tensor of that name is produced too" \
+	"$T/make_clash.rules" "$T/in.st"
+for bad in "make p = inv_freq 10000 a/bias:0" "make p sin 10000 a/bias:0" "make p inv_freq 0 a/bias:0" \
+	"make p inv_freq x a/bias:0" "make p inv_freq 1e999 a/bias:0" "make p* inv_freq 10000 a/bias:0" \
+	"make p inv_freq 10000 a/{x}:0" "make p inv_freq 10000 a/bias:99" "make p inv_freq 10000" \
+	"make p inv_freq 10000 a/bias:0,a/bias:0" "make p zeros 1,0" "make p zeros 1,,2" \
+	"make p zeros 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" "drop a/bias when a/{x}"; do
+	printf 'keep **\n%s\n' "$bad" >"$T/make_bad.rules"
+	fails_no_output "make: refused: $bad" "make_bad.rules:2: " "$T/make_bad.rules" "$T/in.st"
+done

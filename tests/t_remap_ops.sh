@@ -245,3 +245,35 @@ for bad in "make e eye" "make e ones y:0" "make e eye 0" "make e eye y:99" "make
 	printf 'rename x -> y\n%s\n' "$bad" >"$T/badmade.rules"
 	check_fails "rule error: $bad" 'badmade.rules:2: ' $R "$T/badmade.rules" "$T/xz.st"
 done
+
+# make ... inv_freq: computed in C (as torch does), right after the tensor that sizes it.
+$TB/st_make a/kernel:F32:6,4 odd:F32:5 >"$T/mk_in.st"
+printf 'keep a/kernel\nkeep odd\nmake pos.inv_freq inv_freq 10000 a/kernel:0\nmake fixed inv_freq 100 odd:0\n' >"$T/mk.rules"
+check "make inv_freq: tensor-remap writes the computed tensors" $B/tensor-remap "$T/mk.rules" "$T/mk_in.st" -o "$T/mk_out.st"
+check_eq "make inv_freq: after the tensor sizing it, ceil(DIM/2) F32 elements" "a/kernel F32 6,4
+pos.inv_freq F32 3
+odd F32 5
+fixed F32 3" "$($B/ckpt-ls "$T/mk_out.st" | tr '\t' ' ')"
+check "make inv_freq: values 1 / BASE ** (arange(0, DIM, 2) / DIM)" $PY -c '
+import sys, numpy as np
+sys.path.insert(0, sys.argv[2]); import st
+_, t, _ = st.read(sys.argv[1])
+def ref(b, d): return np.float32(1) / np.array([np.float32(b ** (np.float32(i) / np.float32(d))) for i in range(0, d, 2)], np.float32)
+for n, b, d in (("pos.inv_freq", 10000, 6), ("fixed", 100, 5)):
+    x = t[n].data
+    assert np.allclose(x, ref(b, d), rtol=2e-7, atol=0), (n, x, ref(b, d))' "$T/mk_out.st" "$CK_ROOT/tests/py"
+check_eq "make inv_freq: tensor-remap --list lists it" "pos.inv_freq F32 3" \
+	"$($B/ckpt-ls "$T/mk_in.st" | $B/tensor-remap --list "$T/mk.rules" | grep inv_freq | tr '\t' ' ')"
+for bad in "make e inv_freq 0 y:0" "make e inv_freq x y:0" "make e inv_freq 10000 y:0,y:0" "drop y when a/{b}"; do
+	printf 'rename x -> y\n%s\n' "$bad" >"$T/badinv.rules"
+	check_fails "rule error: $bad" 'badinv.rules:2: ' $R "$T/badinv.rules" "$T/xz.st"
+done
+
+# when/unless ORIGINAL: keep, rename and drop count only if the checkpoint has (has not) a tensor.
+printf 'keep a/kernel\nkeep a/mask\nkeep a/pool  unless a/mask\ndrop a/pool  when a/mask\n' >"$T/cond.rules"
+$TB/st_make a/kernel:F32:6,4 a/mask:F32:2 a/pool:F32:2 >"$T/cond_in.st"
+check_eq "when/unless: with a/mask the drop counts, not the keep" "a/kernel F32 6,4
+a/mask F32 2" "$($B/tensor-remap "$T/cond.rules" "$T/cond_in.st" -o "$T/cond.st" && $B/ckpt-ls "$T/cond.st" | tr '\t' ' ')"
+$TB/st_make a/kernel:F32:6,4 a/pool:F32:2 >"$T/cond_in2.st"
+check_eq "when/unless: without a/mask the keep counts, not the drop" "a/kernel F32 6,4
+a/pool F32 2" "$($B/tensor-remap "$T/cond.rules" "$T/cond_in2.st" -o "$T/cond2.st" && $B/ckpt-ls "$T/cond2.st" | tr '\t' ' ')"

@@ -3,9 +3,11 @@
 Checks a config.json we wrote:
   * its text is exactly Python's json.dumps(config, indent=2, sort_keys=True) + "\\n"
     (id2label keys as integers, as Hugging Face holds them);
-  * it has model_type and architectures and no transformers_version;
+  * it has model_type and architectures and no transformers_version, and the weights' dtype
+    under `dtype`, never `torch_dtype` (4.56 renamed it; 4.57 and 5.x warn about the old key);
   * every key of EXPECTED except transformers_version has the same value (same JSON types) in
-    OURS, under the key an --alias names (an HF attribute_map alias);
+    OURS, under the key an --alias names (an HF attribute_map alias; EXPECTED's torch_dtype,
+    written by the reference's 4.33, is our dtype);
   * --want KEY=JSON: OURS has that value; --absent KEY: OURS does not have KEY.
 Prints one line per failed check and exits 1 if any failed."""
 import json, sys
@@ -20,7 +22,7 @@ def same(a, b):
     return a == b
 
 args = sys.argv[1:]
-pos, alias, want, absent = [], {}, {}, []
+pos, alias, want, absent = [], {'torch_dtype': 'dtype'}, {}, ['torch_dtype']
 while args:
     a = args.pop(0)
     if a == '--alias':

@@ -1,13 +1,12 @@
-"""golden_check.py OURS.safetensors CASE_DIR RULES_NAME [--computed NAME]...
+"""golden_check.py OURS.safetensors CASE_DIR RULES_NAME
 — compare a conversion with a golden case.
 
 Every expected tensor that case.json does not list as unfilled must be in OURS
 with the same name, dtype, shape and bytes; a tied copy (case.json tied_groups)
 may instead be an alias (ckptconv.alias.*) of a member of its group, or be
-omitted if another member is present. OURS may hold nothing else.
---computed NAME: an expected buffer the model computes when it is built
-(Transformer-XL's pos_emb.inv_freq); a conversion does not write it. Prints
-one "ok"/"FAIL" line per check."""
+omitted if another member is present. OURS may hold nothing else (buffers
+the model computes, such as Transformer-XL's pos_emb.inv_freq, are written
+and compared too). Prints one "ok"/"FAIL" line per check."""
 import json
 import os
 import sys
@@ -17,15 +16,13 @@ import st
 
 def main():
     ours_path, case_dir, rules_name = sys.argv[1:4]
-    rest = sys.argv[4:]
-    computed = {rest[i + 1] for i in range(0, len(rest), 2) if rest[i] == "--computed"}
     case = os.path.basename(os.path.normpath(case_dir))
     with open(os.path.join(case_dir, "case.json")) as f:
         info = json.load(f)
     _, exp, _ = st.read(os.path.join(case_dir, "expected", "model.safetensors"))
     meta, ours, _ = st.read(ours_path)
     aliases = {k[len("ckptconv.alias."):]: v for k, v in meta.items() if k.startswith("ckptconv.alias.")}
-    unfilled = set(info["unfilled_keys"]) | computed
+    unfilled = set(info["unfilled_keys"])
     group_of = {n: set(g) for g in info["tied_groups"] for n in g}
     problems = []
     for name, want in exp.items():

@@ -1,4 +1,4 @@
-"""golden_folder.py OUT CASE_DIR [--computed NAME]... [--renamed KEY=HFKEY]...
+"""golden_folder.py OUT CASE_DIR [--renamed KEY=HFKEY]...
 — check a converted folder against a golden case.
 
 - pytorch_model.bin loads with torch.load(weights_only=True); every expected
@@ -7,7 +7,6 @@
   there; tied names that are present share one storage.
 - config.json (and generation_config.json when expected) agree with the
   expected file on every key but transformers_version.
---computed NAME: an expected buffer the model computes itself (not written).
 --renamed KEY=HFKEY: the expected config's KEY is the config class's alias of
 HFKEY (XLM's n_words is XLMConfig's vocab_size): ours has it as HFKEY.
 Prints one "ok"/"FAIL" line per check."""
@@ -22,12 +21,12 @@ import st
 out, case_dir = sys.argv[1:3]
 rest = sys.argv[3:]
 opts = [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
-computed = {v for k, v in opts if k == "--computed"}
-renamed = dict(v.split("=", 1) for k, v in opts if k == "--renamed")
+# the reference (4.33) wrote torch_dtype; we write dtype, which 4.56+ read without a warning
+renamed = dict([("torch_dtype", "dtype")] + [v.split("=", 1) for k, v in opts if k == "--renamed"])
 case = os.path.basename(os.path.normpath(case_dir))
 info = json.load(open(os.path.join(case_dir, "case.json")))
 _, exp, _ = st.read(os.path.join(case_dir, "expected", "model.safetensors"))
-unfilled = set(info["unfilled_keys"]) | computed
+unfilled = set(info["unfilled_keys"])
 groups = [set(g) for g in info["tied_groups"]]
 group_of = {n: g for g in groups for n in g}
 
