@@ -132,3 +132,11 @@ check "--help" sh -c "'$B/cfg-translate' --help | grep -q 'usage: cfg-translate 
 check "--version" sh -c "'$B/cfg-translate' --version | grep -q '^cfg-translate (ckptconv) '"
 check "model given as a path" "$B/cfg-translate" "$CK_ROOT/models/bert" "$BC" -o "$T/path.json"
 check "CKPTCONV_MODELS finds models" env CKPTCONV_MODELS="$CK_ROOT/models" "$B/cfg-translate" bert "$BC" -o "$T/env.json"
+
+# An older HF config's torch_dtype is read as dtype: with a dtype that disagrees, refused.
+w dtypes.json '{"vocab_size": 99, "dtype": "float32", "torch_dtype": "bfloat16"}'
+bad "dtype and torch_dtype disagree" 'dtypes.json: dtype = "float32", but .*dtypes.json: torch_dtype = "bfloat16"' bert "$T/dtypes.json"
+w olddtype.json '{"vocab_size": 99, "torch_dtype": "bfloat16"}'
+check "torch_dtype alone is read" "$B/cfg-translate" bert "$T/olddtype.json" -o "$T/olddtype.out"
+check_eq "torch_dtype alone: written as dtype, torch_dtype not written" '"bfloat16" False' \
+	"$($PY -c 'import json,sys; c=json.load(open(sys.argv[1])); print(json.dumps(c["dtype"]), "torch_dtype" in c)' "$T/olddtype.out")"
