@@ -271,6 +271,12 @@ txl_flags 2 8 false false >"$T/psd8.json"
 check_fails "transfo_xl proj_same_dim=false: an identity that cannot stand in (d_embed 8, d_model 16): names both" \
 	'psd8.json: d_model = 16, but .*psd8.rlist: tensor transformer.word_emb.emb_projs.0 dim 0 = 8$' \
 	"$B/cfg-translate" transfo_xl "$T/psd8.json" --tensors "$T/psd8.rlist"
+{ printf '%s\tF32\t%s\n' transformer/adaptive_embed/lookup_table 40,16 transformer/adaptive_softmax/cutoff_0/b 10 \
+	transformer/adaptive_softmax/cutoff_0/cluster_W 1,16 transformer/adaptive_softmax/cutoff_0/cluster_b 1 \
+	transformer/adaptive_softmax/cutoff_1/b 30; grep -v adaptive "$T/enwik8.list"; } >"$T/dv1cut.list"
+check_fails "transfo_xl div_val=1 with cutoffs: refused, saying why" \
+	'div_val=1 with cutoffs .* is not supported: Hugging Face keeps one softmax bias' \
+	"$B/tensor-remap" --list "$CK_ROOT/models/transfo_xl/tensors.rules" "$T/dv1cut.list"
 cat >"$T/bad.mk" <<MK
 CKPTCONV_BIN := $B
 include $CK_ROOT/mk/convert.mk
