@@ -5,7 +5,12 @@
 # the header packages it cannot check without one.)
 . "$(dirname "$0")/lib.sh"
 
-tree=$T/tree
+# The copy is made under /tmp: the user must reach it, and the tree under
+# test may be in root's home (mode 700).
+top=$(mktemp -d /tmp/ckptconv-deps.XXXXXX) || { fail "mktemp"; exit 0; }
+trap 'rm -rf "$top"' EXIT
+chmod 755 "$top"
+tree=$top/tree
 git clone -q "$CK_ROOT" "$tree" 2>/dev/null || cp -r "$CK_ROOT/." "$tree"
 as_user() { "$@"; }
 if [ "$(id -u)" = 0 ]; then
@@ -13,7 +18,7 @@ if [ "$(id -u)" = 0 ]; then
 	as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$tree" "$@"; }
 fi
 
-for goal in all example test check bench install fuzz "MODEL=bert CKPT=$FIX/golden/bert/input"; do
+for goal in all example test check bench install fuzz "MODEL=bert CKPT=$tree/tests/fixtures/golden/bert/input"; do
 	# shellcheck disable=SC2086 # the goal is one or two make words
 	out=$(as_user make --no-print-directory -C "$tree" CC=/nonexistent/cc $goal 2>&1)
 	rc=$?
