@@ -61,3 +61,28 @@ tiny_bert_spec() {
 	done
 	echo "bert/pooler/dense/kernel F32 8,8"; echo "bert/pooler/dense/bias F32 8"
 }
+
+# xlnet_finetuned_spec TASK — mkckpt lines of a fine-tuned XLNet as the original
+# run_classifier (sts-b, sst-2) and run_squad (squad) write it: the golden
+# model's variables (fine-tuning graphs make no mask_emb and no LM head), the
+# task's head, and for the classifiers the sequence summary (its scope name has
+# the original's typo) and one variable's Adam slots.
+xlnet_finetuned_spec() {
+	"$B/ckpt-ls" "$FIX/golden/xlnet/input/xlnet_model.ckpt" | grep -v 'lm_loss\|mask_emb' |
+		awk -F'\t' '{ print $1, $2, ($3 == "" ? "-" : $3) }'
+	local p heads
+	case $1 in
+	sts-b) heads="model/regression_sts-b/logit/kernel:32,1 model/regression_sts-b/logit/bias:1" ;;
+	sst-2) heads="model/classification_sst-2/logit/kernel:32,2 model/classification_sst-2/logit/bias:2" ;;
+	squad) heads="start_logits/dense/kernel:32,1 start_logits/dense/bias:1 end_logits/dense_0/kernel:64,32
+		end_logits/dense_0/bias:32 end_logits/LayerNorm/gamma:32 end_logits/LayerNorm/beta:32
+		end_logits/dense_1/kernel:32,1 end_logits/dense_1/bias:1 answer_class/dense_0/kernel:64,32
+		answer_class/dense_0/bias:32 answer_class/dense_1/kernel:32,1" ;;
+	esac
+	[ "$1" = squad ] || heads="$heads model/sequnece_summary/summary/kernel:32,32
+		model/sequnece_summary/summary/bias:32 model/transformer/layer_0/ff/layer_1/kernel/adam_m:32,48
+		model/transformer/layer_0/ff/layer_1/kernel/adam_v:32,48"
+	for p in $heads; do
+		echo "${p%%:*} F32 ${p#*:}"
+	done
+}

@@ -15,37 +15,16 @@ FOLDER_OPTS="--renamed n_words=vocab_size"
 mkdir -p "$T/xlnet_vocab" && printf 'a sentencepiece model\n' >"$T/xlnet_vocab/spiece.model"
 
 # Fine-tuned XLNet checkpoints as the original run_classifier / run_squad
-# write them: the golden model's variables (fine-tuning graphs make no
-# mask_emb and no LM head), Adam slots, and the task's head.
-"$B/ckpt-ls" "$G/xlnet/input/xlnet_model.ckpt" | grep -v 'lm_loss\|mask_emb' |
-	awk -F'\t' '{ print $1, $2, ($3 == "" ? "-" : $3) }' >"$T/xlnet_base.spec"
-summary='model/sequnece_summary/summary/kernel F32 32,32
-model/sequnece_summary/summary/bias F32 32
-model/transformer/layer_0/ff/layer_1/kernel/adam_m F32 32,48
-model/transformer/layer_0/ff/layer_1/kernel/adam_v F32 32,48'
-mkft() { # mkft NAME HEAD-LINES — a checkpoint folder $T/ft_NAME, its stream $T/ft_NAME.st
+# write them (tests/lib.sh).
+mkft() { # mkft NAME TASK — a checkpoint folder $T/ft_NAME, its stream $T/ft_NAME.st
 	mkdir -p "$T/ft_$1"
-	{ cat "$T/xlnet_base.spec"; printf '%s\n' "$2"; } >"$T/ft_$1.spec"
+	xlnet_finetuned_spec "$2" >"$T/ft_$1.spec"
 	"$TB/mkckpt" --expect "$T/ft_$1.st" "$T/ft_$1.spec" "$T/ft_$1/model.ckpt"
 	cp "$G/xlnet/input/xlnet_config.json" "$T/ft_$1/" && chmod u+w "$T/ft_$1/xlnet_config.json"
 }
-mkft stsb "model/regression_sts-b/logit/kernel F32 32,1
-model/regression_sts-b/logit/bias F32 1
-$summary"
-mkft sst2 "model/classification_sst-2/logit/kernel F32 32,2
-model/classification_sst-2/logit/bias F32 2
-$summary"
-mkft squad "start_logits/dense/kernel F32 32,1
-start_logits/dense/bias F32 1
-end_logits/dense_0/kernel F32 64,32
-end_logits/dense_0/bias F32 32
-end_logits/LayerNorm/gamma F32 32
-end_logits/LayerNorm/beta F32 32
-end_logits/dense_1/kernel F32 32,1
-end_logits/dense_1/bias F32 1
-answer_class/dense_0/kernel F32 64,32
-answer_class/dense_0/bias F32 32
-answer_class/dense_1/kernel F32 32,1"
+mkft stsb sts-b
+mkft sst2 sst-2
+mkft squad squad
 
 cat >"$T/Makefile" <<MK
 CKPTCONV_BIN := $B

@@ -55,8 +55,8 @@ check_fails "bert-for-tf2 without ROLE: the Keras head is refused, saying what R
 	"layer_with_weights-1/.*a user-defined head\): if they are Dense\(hidden, tanh\) on \[CLS\] then Dense\(labels\), convert with ROLE=classifier" \
 	$B/tensor-remap "$M" --list "$T/b4.tsv"
 grep -v 'token_type_embeddings_layer' "$T/b4.tsv" >"$T/b4_notype.tsv"
-check_fails "no token type embeddings: refused, saying so" "no token type embeddings \(bert-for-tf2 built without token types" \
-	$B/tensor-remap --arg role=classifier "$M" --list "$T/b4_notype.tsv"
+check_eq "no token type embeddings: one zero row is made in their place" "bert.embeddings.token_type_embeddings.weight F32 1,$(awk -F'\t' '/word_embeddings_layer\/embeddings\//{split($3, s, ","); print s[2]}' "$T/b4.tsv")" \
+	"$($B/tensor-remap --arg role=classifier "$M" --list "$T/b4_notype.tsv" | grep token_type | tr '\t' ' ')"
 sed 's|^encoder/_transformer_layers/\([0-9]*\)/|model/layer_with_weights-\1/|' <($B/ckpt-ls "$T/model_garden") >"$T/mg_functional.tsv"
 check_fails "Model Garden's functional BertEncoder (numbered layers) is refused with the reason" \
 	"functional BertEncoder \(layers numbered layer_with_weights-N" $B/tensor-remap "$M" --list "$T/mg_functional.tsv"
@@ -66,18 +66,17 @@ check_fails "models/bert still refuses TF2 checkpoints, pointing nowhere else" "
 # ---- the real bert-for-tf2 index ----------------------------------------------------------
 R=$FIX/real/bert/arabic_senti_tf2_keras/bert_model.ckpt.index
 $B/ckpt-ls "$R" >"$T/arabic.tsv"
-check_fails "arabic_senti_tf2_keras: every tensor matched, refused only for its missing token type embeddings" \
-	"no token type embeddings \(bert-for-tf2 built without token types" \
-	$B/tensor-remap --arg role=classifier "$M" --list "$T/arabic.tsv"
-# With the table it lacks, every tensor maps: exactly the parameters of
-# BertForSequenceClassification (8 layers, vocab 51647, 2 labels).
-{ cat "$T/arabic.tsv"; printf 'layer_with_weights-0/embeddings_layer/token_type_embeddings_layer/embeddings/.ATTRIBUTES/VARIABLE_VALUE\tF32\t2,768\n'; } >"$T/arabic_tt.tsv"
-$B/tensor-remap --verbose --arg role=classifier "$M" --list "$T/arabic_tt.tsv" >"$T/arabic.mapped" 2>"$T/arabic.err"
-check_eq "arabic_senti_tf2_keras (+ the table): 415 tensors in, 137 out; the 277 dropped are Adam slots and optimizer state, the object graph skipped" "415 137 277 1" \
-	"$(wc -l <"$T/arabic_tt.tsv") $(wc -l <"$T/arabic.mapped") $(grep -c -E '^tensor-remap: dropped (.*/\.OPTIMIZER_SLOT/optimizer/[mv]/.*|optimizer/.*) ' "$T/arabic.err") $(grep -c '^tensor-remap: skipped _CHECKPOINTABLE_OBJECT_GRAPH ' "$T/arabic.err")"
+# Built without token types: the rules make the one zero row BertEmbeddings
+# adds (type_vocab_size 1); every tensor maps, from the index alone, to exactly
+# the parameters of BertForSequenceClassification (8 layers, vocab 51647, 2 labels).
+$B/tensor-remap --verbose --arg role=classifier "$M" --list "$T/arabic.tsv" >"$T/arabic.mapped" 2>"$T/arabic.err"
+check_eq "arabic_senti_tf2_keras: 414 tensors in, 137 out; the 277 dropped are Adam slots and optimizer state, the object graph skipped" "414 137 277 1" \
+	"$(wc -l <"$T/arabic.tsv") $(wc -l <"$T/arabic.mapped") $(grep -c -E '^tensor-remap: dropped (.*/\.OPTIMIZER_SLOT/optimizer/[mv]/.*|optimizer/.*) ' "$T/arabic.err") $(grep -c '^tensor-remap: skipped _CHECKPOINTABLE_OBJECT_GRAPH ' "$T/arabic.err")"
+check_eq "arabic_senti_tf2_keras: the token type table is made, one row" "bert.embeddings.token_type_embeddings.weight F32 1,768" \
+	"$(grep token_type "$T/arabic.mapped" | tr '\t' ' ')"
 check "arabic_senti_tf2_keras: the names and shapes of BertForSequenceClassification's parameters, no more, no less" "$HF" -c '
 import sys, torch, transformers
-c = transformers.BertConfig(vocab_size=51647, num_hidden_layers=8, num_labels=2)
+c = transformers.BertConfig(vocab_size=51647, num_hidden_layers=8, num_labels=2, type_vocab_size=1)
 with torch.device("meta"):
     m = transformers.BertForSequenceClassification(c)
 want = {k: list(v.shape) for k, v in m.state_dict().items() if not k.endswith("position_ids")}

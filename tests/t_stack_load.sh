@@ -50,37 +50,15 @@ cat >"$T/t5v11/config.json" <<'JSON'
  "tie_word_embeddings": false, "decoder_start_token_id": 0}
 JSON
 
-# Fine-tuned XLNet (as t_convert_family makes them): the golden model's variables
-# without the LM head, Adam slots, the task's head.
+# Fine-tuned XLNet, as t_convert_family makes them (tests/lib.sh).
 printf 'a sentencepiece model\n' >"$T/xlnet_vocab/spiece.model"
-"$B/ckpt-ls" "$G/xlnet/input/xlnet_model.ckpt" | grep -v 'lm_loss\|mask_emb' |
-	awk -F'\t' '{ print $1, $2, ($3 == "" ? "-" : $3) }' >"$T/xlnet_base.spec"
-summary='model/sequnece_summary/summary/kernel F32 32,32
-model/sequnece_summary/summary/bias F32 32
-model/transformer/layer_0/ff/layer_1/kernel/adam_m F32 32,48'
-mkft() { # mkft NAME HEAD-LINES
-	mkdir -p "$T/$1"
-	{ cat "$T/xlnet_base.spec"; printf '%s\n' "$2"; } >"$T/$1.spec"
-	"$TB/mkckpt" "$T/$1.spec" "$T/$1/model.ckpt" >/dev/null
-	cp "$G/xlnet/input/xlnet_config.json" "$T/$1/" && chmod u+w "$T/$1/xlnet_config.json"
-}
-mkft xlnet_stsb "model/regression_sts-b/logit/kernel F32 32,1
-model/regression_sts-b/logit/bias F32 1
-$summary"
-mkft xlnet_sst2 "model/classification_sst-2/logit/kernel F32 32,2
-model/classification_sst-2/logit/bias F32 2
-$summary"
-mkft xlnet_squad "start_logits/dense/kernel F32 32,1
-start_logits/dense/bias F32 1
-end_logits/dense_0/kernel F32 64,32
-end_logits/dense_0/bias F32 32
-end_logits/LayerNorm/gamma F32 32
-end_logits/LayerNorm/beta F32 32
-end_logits/dense_1/kernel F32 32,1
-end_logits/dense_1/bias F32 1
-answer_class/dense_0/kernel F32 64,32
-answer_class/dense_0/bias F32 32
-answer_class/dense_1/kernel F32 32,1"
+for task in sts-b sst-2 squad; do
+	c=xlnet_$(echo "$task" | tr -d -)
+	mkdir -p "$T/$c"
+	xlnet_finetuned_spec "$task" >"$T/$c.spec"
+	"$TB/mkckpt" "$T/$c.spec" "$T/$c/model.ckpt" >/dev/null
+	cp "$G/xlnet/input/xlnet_config.json" "$T/$c/" && chmod u+w "$T/$c/xlnet_config.json"
+done
 # The hand-made references read the original tensors as the checkpoint holds them.
 for c in bert_cls bert_squad t5v11 xlnet_stsb xlnet_sst2 xlnet_squad; do
 	"$B/ckpt-extract" "$T/$c" -o "$T/$c.raw.st" 2>/dev/null
