@@ -741,6 +741,25 @@ static int is_name(tok t)
 	return !tokeq(t, "true") && !tokeq(t, "false") && !tokeq(t, "null");
 }
 
+/* A gin binding: [scope/...]configurable.parameter, each part a name. */
+static int is_gin_binding(tok t)
+{
+	int start = 1;
+	for (size_t i = 0; i < t.n; i++) {
+		unsigned char c = (unsigned char)t.s[i];
+		if (c == '/' || c == '.') {
+			if (start)
+				return 0;
+			start = 1;
+		} else if (isalpha(c) || c == '_' || (!start && isdigit(c))) {
+			start = 0;
+		} else {
+			return 0;
+		}
+	}
+	return t.n > 0 && !start;
+}
+
 static json_t *tokjson(const cfgmap *m, size_t line, tok t)
 {
 	json_error_t e;
@@ -850,6 +869,10 @@ static int parse_line(cfgmap *m, size_t line, const tok *t, size_t nt)
 	if (tokeq(d, "gin")) {
 		if (nt < 3)
 			return ck_fail("%s: line %zu: want: gin KEY BINDING...", m->path, line);
+		for (size_t i = 2; i < nt; i++)
+			if (!is_gin_binding(t[i]))
+				return ck_fail("%s: line %zu: %.*s is not a gin binding (scope/name.param)",
+					       m->path, line, (int)t[i].n, t[i].s);
 		ginkey *g = PUSH(m->gins);
 		if (!g || !(g->key = tokdup(t[1])) || push_words(&g->bindings, t + 2, nt - 2) < 0)
 			return -1;
